@@ -1,0 +1,189 @@
+"""The one exception tree of sesflow.
+
+Every error sesflow raises on purpose is a ``SesflowError``. Each carries a message that says what was
+wrong and, where there is one, a ``hint`` that says what to do. The command line maps ``exit_code``
+straight to the process exit status: 2 for bad usage or configuration, 1 for work that failed.
+
+::
+
+    SesflowError                         exit 1 unless a subclass says otherwise
+    ├── ConfigError                      exit 2: a config file, connection, flag or argument is wrong
+    ├── MessageError                     exit 2: a message cannot be composed or is not sendable as given
+    ├── SendError                        exit 1: SES did not accept a message (``code`` = the SES error code)
+    │   ├── ThrottlingError              Throttling / TooManyRequestsException (retryable)
+    │   ├── DailyQuotaExceededError      "Daily message quota exceeded." (never retried)
+    │   ├── MessageRejectedError         MessageRejected (permanent)
+    │   ├── MailFromDomainNotVerifiedError
+    │   ├── AccountSendingPausedError
+    │   ├── ConfigurationSetDoesNotExistError
+    │   ├── NotFoundError                NotFoundException (an identity, configuration set, ... is missing)
+    │   ├── AuthError                    InvalidClientTokenId, SignatureDoesNotMatch, AccessDenied, ...
+    │   ├── ServiceUnavailableError      HTTP 5xx from SES (retryable)
+    │   ├── ConnectionFailedError        the request never reached SES (retryable)
+    │   └── OutcomeUnknownError          the request was written but no answer came (never resent)
+    ├── SyncError                        exit 1: a Message Insights sync failed; its state did not advance
+    │   ├── ExportJobFailedError         an export job ended FAILED or CANCELLED after the allowed retries
+    │   ├── ExportLimitError             a window hit the export cap and cannot (or may not) be split
+    │   ├── ExportTimeoutError           an export job did not finish within job_timeout
+    │   └── DownloadError                the export file could not be downloaded or was cut short
+    └── EmulatorError                    exit 1: the local SES emulator could not start or answer
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class SesflowError(Exception):
+    """Base of every error sesflow raises on purpose.
+
+    ``message`` says what is wrong; ``hint`` (optional) says what to do about it.
+    """
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n{self.hint}"
+        return self.message
+
+
+class ConfigError(SesflowError):
+    """A configuration file, connection, command line flag or argument is wrong."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class MessageError(SesflowError):
+    """A message cannot be composed, or cannot be sent as given (too many recipients, too large, ...)."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class SendError(SesflowError):
+    """SES did not accept a message.
+
+    ``code`` is the SES error code (``Throttling``, ``MessageRejected``, ...), ``status`` the HTTP status
+    when there was an answer, and ``retryable`` whether a resend can be safe and useful.
+    """
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.status = status
+
+
+class ThrottlingError(SendError):
+    """The maximum sending rate was exceeded (``Throttling`` in v1, ``TooManyRequestsException`` in v2)."""
+
+    retryable: ClassVar[bool] = True
+
+
+class DailyQuotaExceededError(SendError):
+    """The 24-hour sending quota is used up; retrying before the quota frees up cannot succeed."""
+
+
+class MessageRejectedError(SendError):
+    """SES rejected the message itself (content, unverified address in the sandbox, ...)."""
+
+
+class MailFromDomainNotVerifiedError(SendError):
+    """The custom MAIL FROM domain of the sender is not verified."""
+
+
+class AccountSendingPausedError(SendError):
+    """Sending is paused for the account (or for the configuration set)."""
+
+
+class ConfigurationSetDoesNotExistError(SendError):
+    """The configuration set named in the send does not exist."""
+
+
+class NotFoundError(SendError):
+    """A resource named in the request (identity, configuration set, ...) does not exist."""
+
+
+class AuthError(SendError):
+    """The credentials were refused (unknown key, bad signature, access denied)."""
+
+
+class ServiceUnavailableError(SendError):
+    """SES answered with a 5xx status: it did not accept the message, so a retry is safe."""
+
+    retryable: ClassVar[bool] = True
+
+
+class ConnectionFailedError(SendError):
+    """The request never reached SES (connection refused, DNS failure): a retry is safe."""
+
+    retryable: ClassVar[bool] = True
+
+
+class OutcomeUnknownError(SendError):
+    """The request was written but no answer came: SES may or may not have accepted the message.
+
+    SES has no idempotency key, so sesflow never resends such a message on its own.
+    """
+
+
+class SyncError(SesflowError):
+    """A Message Insights sync failed. The saved state did not advance past the failed window."""
+
+
+class ExportJobFailedError(SyncError):
+    """An export job ended FAILED or CANCELLED after the allowed number of retries."""
+
+
+class ExportLimitError(SyncError):
+    """A window hit the export record cap and cannot (or, with ``on_limit: fail``, may not) be split."""
+
+
+class ExportTimeoutError(SyncError):
+    """An export job did not reach a final state within ``job_timeout``."""
+
+
+class DownloadError(SyncError):
+    """The export file could not be downloaded, or the download was cut short."""
+
+
+class EmulatorError(SesflowError):
+    """The local SES emulator could not start or could not answer."""
+
+
+__all__ = [
+    "AccountSendingPausedError",
+    "AuthError",
+    "ConfigError",
+    "ConfigurationSetDoesNotExistError",
+    "ConnectionFailedError",
+    "DailyQuotaExceededError",
+    "DownloadError",
+    "EmulatorError",
+    "ExportJobFailedError",
+    "ExportLimitError",
+    "ExportTimeoutError",
+    "MailFromDomainNotVerifiedError",
+    "MessageError",
+    "MessageRejectedError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "SendError",
+    "ServiceUnavailableError",
+    "SesflowError",
+    "SyncError",
+    "ThrottlingError",
+]
