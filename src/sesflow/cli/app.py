@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the work failed, 2 bad usage or configuration. Errors p
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from collections.abc import Sequence
@@ -44,10 +45,15 @@ def _root(
     """Compose, send and track email through Amazon SES, or run a local SES emulator."""
 
 
+# Each command group lives in its own module ``sesflow.cli.<name>`` with a ``register(app)`` function.
+# Only groups that work are listed here.
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
 def _register_commands() -> None:
-    # Each command group lives in its own module and registers itself on ``app`` when imported.
-    # Only groups that work are listed here.
-    pass
+    for name in _COMMAND_MODULES:
+        module = importlib.import_module(f"sesflow.cli.{name}")
+        module.register(app)
 
 
 def _report(exc: BaseException, *, debug: bool) -> None:
