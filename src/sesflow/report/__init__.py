@@ -1,0 +1,71 @@
+"""The delivery report: what happened to the messages a sync loaded, as one self-contained HTML page.
+
+::
+
+    from sesflow.report import load_report, write_report
+
+    data = load_report("sesflow-demo.duckdb")          # ReportData: totals, per-day series, breakdowns
+    write_report("sesflow-demo.duckdb", "report.html")  # the same numbers, drawn
+
+A target is a connection name (``sesflow conns``), a ``.duckdb`` path or a ``postgresql://`` URL. The
+tables read are ``<schema>.ses_emails`` and ``<schema>.ses_email_events`` as the sync writes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from sesflow.report.database import TargetSpec, open_database, resolve_target
+from sesflow.report.model import Counts, DayCounts, GroupCounts, RecipientTrouble, ReportData
+
+
+def load_report(
+    target: str | TargetSpec, *, since: dt.datetime | dt.date | None = None, schema: str = "ses"
+) -> ReportData:
+    """Read ``target`` and compute the report for messages sent at or after ``since`` (UTC day or moment)."""
+    from sesflow.report.queries import read_report
+
+    moment = _as_moment(since)
+    with open_database(target) as db:
+        return read_report(db, schema=schema, since=moment)
+
+
+def write_report(
+    target: str | TargetSpec,
+    out: str | os.PathLike[str] = "report.html",
+    *,
+    since: dt.datetime | dt.date | None = None,
+    schema: str = "ses",
+) -> ReportData:
+    """Compute the report for ``target`` and write it to ``out`` as one HTML file; return its numbers."""
+    from sesflow.report.html import render_html
+
+    data = load_report(target, since=since, schema=schema)
+    path = Path(out)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render_html(data), encoding="utf-8")
+    tmp.replace(path)
+    return data
+
+
+def _as_moment(since: dt.datetime | dt.date | None) -> dt.datetime | None:
+    if since is None:
+        return None
+    if isinstance(since, dt.datetime):
+        return since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+    return dt.datetime(since.year, since.month, since.day, tzinfo=dt.UTC)
+
+
+__all__ = [
+    "Counts",
+    "DayCounts",
+    "GroupCounts",
+    "RecipientTrouble",
+    "ReportData",
+    "TargetSpec",
+    "load_report",
+    "resolve_target",
+    "write_report",
+]
