@@ -1,0 +1,137 @@
+"""Translation of what boto3 raises during a send into the ``sesflow.errors`` SendError classes.
+
+The translation decides safety: a retryable class says SES certainly did not take the message; an
+``OutcomeUnknownError`` says the request was written and no answer came, so it must never be resent blindly.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
+)
+
+from sesflow.errors import (
+    AccountSendingPausedError,
+    AuthError,
+    ConfigurationSetDoesNotExistError,
+    ConnectionFailedError,
+    DailyQuotaExceededError,
+    MailFromDomainNotVerifiedError,
+    MessageError,
+    MessageRejectedError,
+    NotFoundError,
+    OutcomeUnknownError,
+    SendError,
+    ServiceUnavailableError,
+    ThrottlingError,
+)
+
+# SES error codes (v1 query protocol and v2 REST-JSON) -> class.
+_BY_CODE: dict[str, type[SendError]] = {
+    "Throttling": ThrottlingError,
+    "ThrottlingException": ThrottlingError,
+    "TooManyRequestsException": ThrottlingError,
+    "MessageRejected": MessageRejectedError,
+    "MailFromDomainNotVerifiedException": MailFromDomainNotVerifiedError,
+    "MailFromDomainNotVerified": MailFromDomainNotVerifiedError,
+    "AccountSendingPausedException": AccountSendingPausedError,
+    "ConfigurationSetSendingPausedException": AccountSendingPausedError,
+    "SendingPausedException": AccountSendingPausedError,
+    "AccountSuspendedException": AccountSendingPausedError,
+    "ConfigurationSetDoesNotExist": ConfigurationSetDoesNotExistError,
+    "ConfigurationSetDoesNotExistException": ConfigurationSetDoesNotExistError,
+    "NotFoundException": NotFoundError,
+    "InvalidClientTokenId": AuthError,
+    "SignatureDoesNotMatch": AuthError,
+    "IncompleteSignature": AuthError,
+    "MissingAuthenticationToken": AuthError,
+    "AccessDenied": AuthError,
+    "AccessDeniedException": AuthError,
+    "UnrecognizedClientException": AuthError,
+    "ExpiredToken": AuthError,
+    "ExpiredTokenException": AuthError,
+    "ServiceUnavailable": ServiceUnavailableError,
+    "ServiceUnavailableException": ServiceUnavailableError,
+    "InternalFailure": ServiceUnavailableError,
+    "InternalError": ServiceUnavailableError,
+    "InternalServerError": ServiceUnavailableError,
+    "InternalServiceError": ServiceUnavailableError,
+}
+
+_HINTS: dict[type[SendError], str] = {
+    ThrottlingError: "Lower the rate (or use rate 'auto') so that sends stay under the account's maximum.",
+    DailyQuotaExceededError: "The 24-hour quota is used up: wait for it to free up or ask AWS for more.",
+    MessageRejectedError: "Check the sender identity (verified? sandbox?) and the message content.",
+    MailFromDomainNotVerifiedError: "Verify the custom MAIL FROM domain of the sender in SES.",
+    AccountSendingPausedError: "Sending is paused for the account or configuration set: resume it in SES.",
+    ConfigurationSetDoesNotExistError: "Create the configuration set or fix its name.",
+    AuthError: "Check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...) and their permissions.",
+    ConnectionFailedError: "Check the region or --endpoint-url and the network.",
+    OutcomeUnknownError: "SES may or may not have sent it; look it up before sending again.",
+}
+
+
+def _is_daily_quota(message: str) -> bool:
+    # SES reports the daily quota with the *throttling* code; only the text tells them apart.
+    return "daily message quota" in message.lower()
+
+
+def from_client_error(exc: ClientError) -> SendError:
+    """The SendError for an error answer from SES (any code, any status)."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code") or "") or None
+    text = str(error.get("Message") or "") or str(exc)
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    cls: type[SendError]
+    if _is_daily_quota(text):
+        cls = DailyQuotaExceededError
+    elif code in _BY_CODE:
+        cls = _BY_CODE[code]
+    elif isinstance(status, int) and status >= 500:
+        cls = ServiceUnavailableError
+    elif status == 429:
+        cls = ThrottlingError
+    else:
+        cls = SendError
+    return cls(
+        f"SES refused the send: {code or 'error'}: {text}",
+        code=code,
+        status=status if isinstance(status, int) else None,
+        hint=_HINTS.get(cls),
+    )
+
+
+def from_exception(exc: BaseException) -> SendError | MessageError | None:
+    """The sesflow error for anything boto3 raised during a send, or None when it is not boto3's."""
+    if isinstance(exc, ClientError):
+        return from_client_error(exc)
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return AuthError(f"No usable AWS credentials: {exc}", hint=_HINTS[AuthError])
+    if isinstance(exc, ParamValidationError):
+        return MessageError(f"The SES request is not valid: {exc}")
+    if isinstance(exc, BotoConnectionError):
+        # Connection refused, DNS failure, connect timeout: nothing was written, a retry is safe.
+        return ConnectionFailedError(
+            f"Could not connect to SES: {exc}", code="ConnectionFailed", hint=_HINTS[ConnectionFailedError]
+        )
+    if isinstance(exc, ReadTimeoutError | HTTPClientError):
+        return OutcomeUnknownError(
+            f"No answer from SES after the request was sent: {exc}",
+            code="OutcomeUnknown",
+            hint=_HINTS[OutcomeUnknownError],
+        )
+    if isinstance(exc, BotoCoreError):
+        return OutcomeUnknownError(f"The send failed in botocore: {exc}", code="OutcomeUnknown")
+    return None
+
+
+__all__ = ["from_client_error", "from_exception"]
