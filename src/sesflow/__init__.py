@@ -13,15 +13,22 @@ from sesflow.errors import (
     SesflowError,
     SyncError,
 )
+from sesflow.mime import Attachment, Composed, Envelope, IcalEvent, Message, compose
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Attachment",
+    "Composed",
     "ConfigError",
     "EmulatorError",
+    "Envelope",
+    "IcalEvent",
+    "Message",
     "MessageError",
     "SendError",
     "SesflowError",
     "SyncError",
     "__version__",
+    "compose",
 ]
