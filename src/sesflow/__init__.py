@@ -17,6 +17,16 @@ from sesflow.mime import Attachment, Composed, Envelope, IcalEvent, Message, com
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # The sync pulls in dlt and pyarrow: imported on first use so `import sesflow` stays fast.
+    if name in ("sync", "SyncSummary"):
+        from sesflow.insights import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'sesflow' has no attribute {name!r}")
+
+
 __all__ = [
     "Attachment",
     "Composed",
@@ -29,6 +39,8 @@ __all__ = [
     "SendError",
     "SesflowError",
     "SyncError",
+    "SyncSummary",
     "__version__",
     "compose",
+    "sync",
 ]

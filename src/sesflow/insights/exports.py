@@ -1,0 +1,256 @@
+"""The export-job client: one window in, its parsed tables out.
+
+CreateExportJob (MessageInsightsDataSource) -> poll GetExportJob with backoff -> download the pre-signed URL
+with a plain HTTP GET (never SigV4-signed) -> check it is complete -> parse. Throttling and LimitExceeded make
+it wait and retry; a FAILED job is re-created a bounded number of times; an expired or cut-short download is
+fetched again with a fresh URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sesflow.errors import DownloadError, ExportJobFailedError, ExportTimeoutError, SyncError
+from sesflow.insights.records import DataFormat, ExportTables, parse_export
+from sesflow.insights.windows import Window
+
+MAX_RESULTS = 10_000
+_THROTTLE_CODES = frozenset(
+    {"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"}
+)
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """How export jobs are run."""
+
+    data_format: DataFormat = "JSON"
+    max_results: int = MAX_RESULTS
+    poll_interval: float = 5.0
+    job_timeout: float = 3600.0
+    job_retries: int = 3
+    download_retries: int = 3
+    transient_retries: int = 8
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The outcome of one window's export: ``truncated`` means it hit ``max_results`` and must be split."""
+
+    window: Window
+    job_id: str
+    exported: int
+    truncated: bool
+    tables: ExportTables | None
+    download_bytes: int
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """Progress of one export job: ``state`` is CREATED/PROCESSING/COMPLETED/... or DOWNLOADING/PARSED."""
+
+    window: Window
+    job_id: str
+    state: str
+
+
+class CreateGate:
+    """Lets at most one CreateExportJob through per ``interval`` seconds, across threads."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait(self, stop: threading.Event) -> None:
+        """Block until this caller may create a job (returns early when ``stop`` is set)."""
+        with self._lock:
+            now = time.monotonic()
+            delay = max(0.0, self._next - now)
+            self._next = max(now, self._next) + self._interval
+        if delay:
+            stop.wait(delay)
+
+
+class Stopped(Exception):
+    """The sync is being abandoned (another window failed or the consumer went away)."""
+
+
+class ExportClient:
+    """Runs export jobs for windows; thread-safe, one instance shared by the worker threads."""
+
+    def __init__(
+        self,
+        client: Any,
+        settings: ExportSettings,
+        *,
+        gate: CreateGate | None = None,
+        http: httpx.Client | None = None,
+        on_event: Callable[[JobEvent], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._client = client
+        self.settings = settings
+        self._gate = gate or CreateGate()
+        self._http = http or httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True)
+        self._on_event = on_event or (lambda event: None)
+        self.stop = stop or threading.Event()
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._http.close()
+
+    def export(self, window: Window) -> ExportResult:
+        """Export one window: create, wait, download, verify, parse. Raises a ``SyncError`` on failure."""
+        last_message = ""
+        for _attempt in range(self.settings.job_retries + 1):
+            job_id = self._create(window)
+            job = self._wait(window, job_id)
+            status = job.get("JobStatus")
+            if status == "COMPLETED":
+                return self._fetch(window, job_id, job)
+            last_message = (job.get("FailureInfo") or {}).get("ErrorMessage") or f"job ended {status}"
+            self._on_event(JobEvent(window, job_id, str(status)))
+        raise ExportJobFailedError(
+            f"the export job for {window} failed {self.settings.job_retries + 1} times: {last_message}",
+            hint="Rerun later; the saved state has not moved past this window.",
+        )
+
+    def _call(self, window: Window, operation: str, **kwargs: Any) -> dict[str, Any]:
+        from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+
+        transient = 0
+        throttled = 0
+        deadline = time.monotonic() + self.settings.job_timeout
+        while True:
+            if self.stop.is_set():
+                raise Stopped()
+            try:
+                response: dict[str, Any] = getattr(self._client, operation)(**kwargs)
+                return response
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                code = str(error.get("Code", ""))
+                status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+                if code in _THROTTLE_CODES or status == 429:
+                    throttled += 1
+                    if time.monotonic() > deadline:
+                        raise ExportTimeoutError(
+                            f"SES kept throttling {operation} for {window} ({code})"
+                        ) from None
+                    self.stop.wait(min(8.0, 0.5 * 1.5**throttled) * (0.5 + random.random()))
+                    continue
+                if status >= 500 and transient < self.settings.transient_retries:
+                    transient += 1
+                    self.stop.wait(min(8.0, 0.2 * 2**transient) * (0.5 + random.random()))
+                    continue
+                raise SyncError(
+                    f"{operation} for {window} failed: {code}: {error.get('Message', '')}".rstrip(": ")
+                ) from None
+            except (ConnectionError, ReadTimeoutError) as exc:
+                if transient < self.settings.transient_retries:
+                    transient += 1
+                    self.stop.wait(min(8.0, 0.2 * 2**transient))
+                    continue
+                raise SyncError(f"{operation} for {window}: cannot reach SES: {exc}") from None
+
+    def _create(self, window: Window) -> str:
+        self._gate.wait(self.stop)
+        response = self._call(
+            window,
+            "create_export_job",
+            ExportDataSource={
+                "MessageInsightsDataSource": {
+                    "StartDate": window.start,
+                    "EndDate": window.end,
+                    "MaxResults": self.settings.max_results,
+                }
+            },
+            ExportDestination={"DataFormat": self.settings.data_format},
+        )
+        job_id = str(response["JobId"])
+        self._on_event(JobEvent(window, job_id, "CREATED"))
+        return job_id
+
+    def _wait(self, window: Window, job_id: str) -> dict[str, Any]:
+        started = time.monotonic()
+        delay = min(0.25, self.settings.poll_interval)
+        last_state = "CREATED"
+        while True:
+            if self.stop.wait(delay):
+                raise Stopped()
+            job = self._call(window, "get_export_job", JobId=job_id)
+            state = str(job.get("JobStatus"))
+            if state in ("COMPLETED", "FAILED", "CANCELLED"):
+                return job
+            if state != last_state:
+                last_state = state
+                self._on_event(JobEvent(window, job_id, state))
+            if time.monotonic() - started > self.settings.job_timeout:
+                with contextlib.suppress(Exception):
+                    self._client.cancel_export_job(JobId=job_id)
+                raise ExportTimeoutError(
+                    f"the export job {job_id} for {window} did not finish within "
+                    f"{self.settings.job_timeout:g} s",
+                    hint="Raise job_timeout in the connection inputs, or use a smaller range_interval.",
+                )
+            delay = min(delay * 1.6, self.settings.poll_interval)
+
+    def _fetch(self, window: Window, job_id: str, job: dict[str, Any]) -> ExportResult:
+        expected = int((job.get("Statistics") or {}).get("ExportedRecordsCount") or 0)
+        truncated = expected >= self.settings.max_results
+        if truncated:
+            return ExportResult(window, job_id, expected, True, None, 0)
+        problem = ""
+        for attempt in range(self.settings.download_retries + 1):
+            if attempt:
+                self.stop.wait(0.2 * attempt)
+                job = self._call(window, "get_export_job", JobId=job_id)
+            url = (job.get("ExportDestination") or {}).get("S3Url")
+            if not url:
+                if expected == 0:
+                    return ExportResult(window, job_id, 0, False, None, 0)
+                problem = "the job has no download URL"
+                continue
+            self._on_event(JobEvent(window, job_id, "DOWNLOADING"))
+            try:
+                data = self._download(str(url))
+                tables = parse_export(data, self.settings.data_format)
+            except DownloadError as exc:
+                problem = exc.message
+                continue
+            if tables.rows != expected:
+                problem = f"the file holds {tables.rows} records, the job reported {expected}"
+                continue
+            self._on_event(JobEvent(window, job_id, "PARSED"))
+            return ExportResult(window, job_id, expected, False, tables, len(data))
+        raise DownloadError(
+            f"the export of {window} (job {job_id}) could not be downloaded whole: {problem}",
+            hint="Rerun; the saved state has not moved past this window.",
+        )
+
+    def _download(self, url: str) -> bytes:
+        # A plain GET: the URL is pre-signed, and SigV4 headers on top would make S3 refuse it.
+        try:
+            with self._http.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise DownloadError(f"the download answered HTTP {response.status_code}")
+                declared = response.headers.get("content-length")
+                chunks = list(response.iter_raw())
+        except httpx.HTTPError as exc:
+            raise DownloadError(f"the download was cut short: {exc}") from None
+        data = b"".join(chunks)
+        encoding = response.headers.get("content-encoding", "")
+        if declared is not None and not encoding and len(data) != int(declared):
+            raise DownloadError(f"the download ended after {len(data)} of {declared} bytes")
+        if encoding:
+            data = httpx.Response(200, headers={"content-encoding": encoding}, content=data).content
+        return data

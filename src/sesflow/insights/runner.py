@@ -1,0 +1,216 @@
+"""Running a replication: ``sync(path_or_replication) -> SyncSummary``.
+
+For each stream: resolve the source (``aws_ses``) and target connections, build a dlt pipeline whose working
+folder lives under ``~/.sesflow/pipelines`` (so a run does not depend on the working directory; the state that
+matters is in the target anyway), run ``ses_source`` through it with the stream's mode, and count what was
+loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sesflow.connections import (
+    AwsSesConnection,
+    DuckDbConnection,
+    PostgresConnection,
+    TargetConnection,
+    get_connection,
+    sesflow_home,
+)
+from sesflow.errors import ConfigError, SesflowError, SyncError
+from sesflow.insights.exports import JobEvent
+from sesflow.insights.jobs import SplitEvent
+from sesflow.insights.progress import (
+    ProgressCallback,
+    ProgressEvent,
+    RangePlanned,
+    StreamDone,
+    StreamStarted,
+    WindowDone,
+)
+from sesflow.insights.replication import Replication, StreamTask
+
+_REFRESH = {"incremental": None, "full-refresh": "drop_sources", "truncate": "drop_data"}
+
+
+@dataclass
+class StreamSummary:
+    """What one stream did."""
+
+    stream: str
+    object: str
+    mode: str
+    start: str | None = None
+    end: str | None = None
+    windows: int = 0
+    jobs: int = 0
+    splits: int = 0
+    emails: int = 0
+    events: int = 0
+    download_bytes: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        """Messages loaded per second of the whole stream run."""
+        return self.emails / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class SyncSummary:
+    """What a replication run did: one ``StreamSummary`` per stream, in order."""
+
+    source: str
+    target: str
+    streams: list[StreamSummary] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def emails(self) -> int:
+        """Messages loaded over all streams."""
+        return sum(stream.emails for stream in self.streams)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (what ``sesflow run --json`` prints)."""
+        data = asdict(self)
+        for stream, summary in zip(data["streams"], self.streams, strict=True):
+            stream["rows_per_second"] = round(summary.rows_per_second, 1)
+        return data
+
+
+def pipeline_name(source: str, task: StreamTask) -> str:
+    """The dlt pipeline name of a stream: stable across machines, so the destination state is found."""
+    return re.sub(r"[^0-9a-z_]+", "_", f"sesflow_{source}_{task.schema}_{task.table}".lower())
+
+
+def sync(
+    replication: str | Path | Replication | Mapping[str, Any],
+    *,
+    streams: Sequence[str] | None = None,
+    mode: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    pipelines_dir: str | Path | None = None,
+    end: datetime | None = None,
+) -> SyncSummary:
+    """Run a replication (a file path, a mapping or a ``Replication``) and return what it did.
+
+    ``streams``/``mode`` override the file like ``--streams``/``--mode``; ``end`` defaults to now.
+    Raises ``ConfigError`` for bad configuration and ``SyncError`` when the sync fails; the state saved in the
+    target never moves past a window that was not loaded.
+    """
+    if isinstance(replication, Replication):
+        plan = replication
+    elif isinstance(replication, Mapping):
+        plan = Replication.from_mapping(replication)
+    else:
+        plan = Replication.load(replication)
+    tasks = plan.tasks(streams, mode)
+    source = get_connection(plan.config.source)
+    if not isinstance(source, AwsSesConnection):
+        raise ConfigError(
+            f"source: {plan.config.source} is a {source.type} connection",
+            hint="The source must be a `type: api, spec: aws_ses` connection.",
+        )
+    target = get_connection(plan.config.target)
+    if isinstance(target, AwsSesConnection):
+        raise ConfigError(f"target: {plan.config.target} is an API connection; the target must be a database")
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    folder = Path(pipelines_dir) if pipelines_dir else sesflow_home() / "pipelines"
+    summary = SyncSummary(plan.config.source, plan.config.target)
+    started = time.monotonic()
+    for index, task in enumerate(tasks, start=1):
+        stream = StreamSummary(task.name, task.object, task.mode)
+        summary.streams.append(stream)
+        _run_stream(index, len(tasks), task, plan, source, target, folder, stream, on_progress, end)
+    summary.seconds = round(time.monotonic() - started, 3)
+    return summary
+
+
+def _run_stream(
+    index: int,
+    total: int,
+    task: StreamTask,
+    plan: Replication,
+    source: AwsSesConnection,
+    target: TargetConnection,
+    folder: Path,
+    stream: StreamSummary,
+    on_progress: ProgressCallback | None,
+    end: datetime | None,
+) -> None:
+    import dlt
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from sesflow.insights.source import ses_source
+
+    lock = threading.Lock()
+    forward: ProgressCallback = on_progress or (lambda event: None)
+
+    def count(event: ProgressEvent) -> None:
+        with lock:
+            if isinstance(event, RangePlanned):
+                stream.start, stream.end = event.start.isoformat(), event.end.isoformat()
+            elif isinstance(event, JobEvent) and event.state == "CREATED":
+                stream.jobs += 1
+            elif isinstance(event, SplitEvent):
+                stream.splits += 1
+            elif isinstance(event, WindowDone):
+                stream.windows += 1
+                stream.emails += event.emails
+                stream.events += event.events
+                stream.download_bytes += event.download_bytes
+        forward(event)
+
+    forward(StreamStarted(index, total, task.name, task.object, task.mode))
+    started = time.monotonic()
+    pipeline = dlt.pipeline(
+        pipeline_name=pipeline_name(plan.config.source, task),
+        destination=target.destination(),
+        dataset_name=task.schema,
+        pipelines_dir=str(folder),
+    )
+    data = ses_source(
+        connection=source,
+        end=end,
+        emails_table=task.table,
+        events_table=task.events_table,
+        on_progress=count,
+    )
+    try:
+        # run() first finishes any package a crashed run left behind, then extracts, normalises and loads.
+        pipeline.run(data, refresh=_REFRESH[task.mode], loader_file_format=_file_format(target))  # type: ignore[arg-type]
+    except PipelineStepFailed as exc:
+        raise _unwrap(exc, plan.config.target) from None
+    stream.seconds = round(time.monotonic() - started, 3)
+    forward(StreamDone(task.name, stream.emails, stream.events, stream.seconds))
+
+
+def _file_format(target: TargetConnection) -> str | None:
+    if isinstance(target, DuckDbConnection):
+        return "parquet"
+    if isinstance(target, PostgresConnection):
+        return "csv"
+    return None
+
+
+def _unwrap(exc: BaseException, target: str) -> SesflowError:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, SesflowError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    step = getattr(exc, "step", "load")
+    original = getattr(exc, "exception", exc)
+    return SyncError(
+        f"the {step} step into {target} failed: {type(original).__name__}: {original}",
+        hint="Rerun to retry; the state saved in the target has not moved past what was loaded.",
+    )

@@ -1,0 +1,174 @@
+"""The dlt source for SES Message Insights: ``ses_source(...)``, usable in any dlt pipeline.
+
+Resources: ``ses_emails`` (merge on ``messageid``) and ``ses_email_events`` (merge on ``messageid`` +
+``position``; all of a message's events are replaced together), both fed with Arrow tables by one hidden
+resource, ``ses_exports``, that runs the export jobs. Its resource state holds ``last_end``: the end of the
+last contiguous completed window. dlt stores that state in the destination with the data, so a run from a
+fresh machine continues where the last one stopped; the next run starts at ``last_end - lookback_interval``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from sesflow.connections import AwsSesConnection, AwsSesInputs
+from sesflow.insights.exports import ExportClient, ExportSettings, JobEvent
+from sesflow.insights.intervals import Interval
+from sesflow.insights.jobs import SplitEvent, export_in_order
+from sesflow.insights.progress import (
+    LoadStarted,
+    ProgressCallback,
+    ProgressEvent,
+    RangePlanned,
+    WindowDone,
+)
+from sesflow.insights.records import ExportTables
+from sesflow.insights.windows import floor_second, plan_windows
+
+STATE_KEY = "last_end"
+
+
+def _ignore(event: ProgressEvent) -> None:
+    """The default progress callback."""
+
+
+@dlt.source(name="ses", max_table_nesting=0)
+def ses_source(
+    region: str | None = None,
+    anchor_date: str | date | None = None,
+    range_interval: str = "1d",
+    lookback_interval: str = "0d",
+    endpoint_url: str | None = None,
+    on_limit: str = "split",
+    max_concurrent_jobs: int = 3,
+    poll_interval: float = 5.0,
+    job_timeout: float = 3600.0,
+    data_format: str = "JSON",
+    connection: Any = None,
+    end: datetime | None = None,
+    emails_table: str = "ses_emails",
+    events_table: str = "ses_email_events",
+    on_progress: Any = None,
+) -> tuple[DltResource, ...]:
+    """SES v2 Message Insights, exported window by window, as ``ses_emails`` and ``ses_email_events``.
+
+    Give either the inputs by name (``region`` required; AWS credentials from the default chain) or a
+    ``connection`` (an ``AwsSesConnection``, as read from env.yaml). ``end`` defaults to now; ``on_progress``
+    receives ``sesflow.insights.progress`` events.
+    """
+    if connection is None:
+        if not region:
+            from sesflow.errors import ConfigError
+
+            raise ConfigError(
+                "ses_source: region is missing", hint="Pass region='us-east-1' (or a connection)."
+            )
+        inputs: dict[str, Any] = {
+            "region": region,
+            "anchor_date": anchor_date,
+            "range_interval": range_interval,
+            "lookback_interval": lookback_interval,
+            "endpoint_url": endpoint_url,
+            "on_limit": on_limit,
+            "max_concurrent_jobs": max_concurrent_jobs,
+            "poll_interval": poll_interval,
+            "job_timeout": job_timeout,
+            "data_format": data_format,
+        }
+        from sesflow.connections import parse_connection
+
+        connection = parse_connection("ses_source", {"type": "api", "spec": "aws_ses", "inputs": inputs})
+    assert isinstance(connection, AwsSesConnection)
+    progress: ProgressCallback = on_progress or _ignore
+    exports = dlt.resource(
+        _exports(connection.inputs, connection, end, progress), name="ses_exports", selected=False
+    )
+
+    @dlt.transformer(data_from=exports, name=emails_table, write_disposition="merge", primary_key="messageid")
+    def ses_emails(tables: ExportTables) -> Iterator[Any]:
+        """One row per message: the export's scalar keys (normalised), ``emailtags`` and ``_raw`` as JSON."""
+        if tables.emails.num_rows:
+            yield tables.emails
+
+    @dlt.transformer(
+        data_from=exports,
+        name=events_table,
+        write_disposition="merge",
+        primary_key=("messageid", "position"),
+        merge_key="messageid",
+    )
+    def ses_email_events(tables: ExportTables) -> Iterator[Any]:
+        """One row per event of a message, ``position`` its index in time order."""
+        if tables.events.num_rows:
+            yield tables.events
+
+    return exports, ses_emails, ses_email_events
+
+
+def _exports(
+    inputs: AwsSesInputs, connection: AwsSesConnection, end: datetime | None, progress: ProgressCallback
+) -> Any:
+    def ses_exports() -> Iterator[ExportTables]:
+        state = dlt.current.resource_state()
+        saved = state.get(STATE_KEY)
+        if saved:
+            start = Interval.parse(inputs.lookback_interval).subtract_from(_parse_moment(saved))
+        else:
+            start = inputs.anchor()
+        stop = floor_second(end or datetime.now(UTC))
+        progress(RangePlanned(start, stop, bool(saved)))
+        if start >= stop:
+            return
+        windows = plan_windows(start, stop, Interval.parse(inputs.range_interval))
+        settings = ExportSettings(
+            data_format=inputs.data_format,
+            poll_interval=inputs.poll_interval,
+            job_timeout=inputs.job_timeout,
+        )
+
+        def on_job(event: JobEvent) -> None:
+            progress(event)
+
+        def on_split(event: SplitEvent) -> None:
+            progress(event)
+
+        exporter = ExportClient(connection.client(), settings, on_event=on_job)
+        try:
+            for result in export_in_order(
+                windows,
+                exporter,
+                max_concurrent=inputs.max_concurrent_jobs,
+                on_limit=inputs.on_limit,
+                on_split=on_split,
+            ):
+                tables = result.tables
+                if tables is not None and tables.rows:
+                    yield tables
+                # Only reached once dlt has taken the window's tables: state never runs ahead of the data.
+                state[STATE_KEY] = result.window.end.isoformat()
+                progress(
+                    WindowDone(
+                        result.window,
+                        tables.rows if tables else 0,
+                        tables.events.num_rows if tables else 0,
+                        result.download_bytes,
+                    )
+                )
+        finally:
+            exporter.close()
+        progress(LoadStarted(stop))
+
+    return ses_exports
+
+
+def _parse_moment(text: str | datetime) -> datetime:
+    moment = text if isinstance(text, datetime) else datetime.fromisoformat(str(text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+__all__ = ["STATE_KEY", "ses_source"]

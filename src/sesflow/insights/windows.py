@@ -1,0 +1,65 @@
+"""Export windows: the time ranges one export job covers, how a sync range is cut into them, and bisection.
+
+A window is half-open, ``[start, end)``, in whole seconds (UTC). The range of a run is cut at
+``anchor + k * range_interval``; the last window ends at the run's end (normally "now").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sesflow.insights.intervals import Interval
+
+MIN_WINDOW = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """One export's time range, ``[start, end)``; ``depth`` counts the bisections that produced it."""
+
+    start: datetime
+    end: datetime
+    depth: int = 0
+
+    @property
+    def seconds(self) -> float:
+        """Length in seconds."""
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def splittable(self) -> bool:
+        """True while the halves would still be at least one second long."""
+        return self.end - self.start >= 2 * MIN_WINDOW
+
+    def halves(self) -> tuple[Window, Window]:
+        """The two halves, cut at the whole second nearest the middle."""
+        middle = self.start + timedelta(seconds=int(self.seconds // 2))
+        return Window(self.start, middle, self.depth + 1), Window(middle, self.end, self.depth + 1)
+
+    def __str__(self) -> str:
+        return f"{_iso(self.start)} .. {_iso(self.end)}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def floor_second(moment: datetime) -> datetime:
+    """``moment`` in UTC without its fraction of a second."""
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def plan_windows(start: datetime, end: datetime, interval: Interval) -> Iterator[Window]:
+    """Cut ``[start, end)`` into windows of ``interval``; the last one is cut short at ``end``."""
+    start, end = floor_second(start), floor_second(end)
+    step = 0
+    current = start
+    while current < end:
+        step += 1
+        following = min(interval.add_to(start, step), end)
+        if following <= current:  # a month interval can never stall, but guard the loop anyway
+            following = min(current + MIN_WINDOW, end)
+        yield Window(current, following)
+        current = following
