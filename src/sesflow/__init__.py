@@ -14,6 +14,7 @@ from sesflow.errors import (
     SyncError,
 )
 from sesflow.mime import Attachment, Composed, Envelope, IcalEvent, Message, compose
+from sesflow.send import GCRALimiter, Mailer, RateLimiter, RetryPolicy, SendResult, SESTransport
 
 __version__ = "0.1.0"
 
@@ -33,10 +34,16 @@ __all__ = [
     "ConfigError",
     "EmulatorError",
     "Envelope",
+    "GCRALimiter",
     "IcalEvent",
+    "Mailer",
     "Message",
     "MessageError",
+    "RateLimiter",
+    "RetryPolicy",
+    "SESTransport",
     "SendError",
+    "SendResult",
     "SesflowError",
     "SyncError",
     "SyncSummary",
