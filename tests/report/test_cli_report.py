@@ -50,3 +50,53 @@ def test_a_missing_database_exits_2_with_what_to_do(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "no DuckDB file at nothing-here.duckdb" in done.stderr
     assert "sync" in done.stderr
+
+
+def test_target_may_name_a_connection(tmp_path: Path) -> None:
+    import os
+
+    write_duckdb(str(tmp_path / "stats.duckdb"), make_mails(count=30))
+    env = {**os.environ, "HOME": str(tmp_path), "MY_DUCK": "{type: duckdb, instance: ./stats.duckdb}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sesflow", "report", "--target", "MY_DUCK", "-o", "named.html"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "30 messages" in done.stdout
+    assert "MY_DUCK" in (tmp_path / "named.html").read_text(encoding="utf-8")
+
+
+def test_a_postgres_connection_is_read_too(tmp_path: Path, pg_url: str) -> None:
+    import os
+
+    from tests.report.tables import write_postgres
+
+    write_postgres(pg_url, make_mails(count=25), schema="ses_cli_test")
+    env = {**os.environ, "HOME": str(tmp_path), "MY_PG": f'{{"type": "postgres", "url": "{pg_url}"}}'}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sesflow",
+            "report",
+            "-t",
+            "MY_PG",
+            "--schema",
+            "ses_cli_test",
+            "-o",
+            "pg.html",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "25 messages" in done.stdout

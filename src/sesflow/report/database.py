@@ -171,9 +171,11 @@ def connections_target(connections: Any, name: str) -> TargetSpec:
     conn = connections.get_connection(name)
     kind = str(getattr(conn, "type", "")).lower()
     if kind == "duckdb":
-        return TargetSpec("duckdb", str(conn.instance), f"{name} ({conn.instance})")
+        path = os.path.expanduser(str(conn.instance))
+        return TargetSpec("duckdb", path, f"{name} ({path})")
     if kind in {"postgres", "postgresql"}:
-        return TargetSpec("postgres", str(conn.url), f"{name} ({_redact(str(conn.url))})")
+        url = str(conn.dsn()) if hasattr(conn, "dsn") else str(conn.url)
+        return TargetSpec("postgres", url, f"{name} ({_redact(url)})")
     raise ConfigError(
         f"connection {name!r} is of type {kind!r}; a report reads a duckdb or postgres connection",
         hint="Name the database connection the sync loaded into (`sesflow conns list`).",
