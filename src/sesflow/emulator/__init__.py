@@ -1,0 +1,13 @@
+"""The local SES emulator: SES v1 and v2 wire protocols, the mailbox simulator, Message Insights export
+jobs, seeding, fault injection and an inspection page. Independent of ``mime``, ``send`` and ``insights``.
+
+``from sesflow.emulator import Emulator``; ``with Emulator(port=0) as ses: ... ses.endpoint_url``.
+"""
+
+from __future__ import annotations
+
+from sesflow.emulator.app import EmulatorApp, create_app
+from sesflow.emulator.config import EmulatorConfig
+from sesflow.emulator.server import Emulator, serve
+
+__all__ = ["Emulator", "EmulatorApp", "EmulatorConfig", "create_app", "serve"]

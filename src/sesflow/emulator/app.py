@@ -1,0 +1,157 @@
+"""The ASGI application: one plain ASGI callable that routes to v1, v2, the private endpoints and the page.
+
+A plain callable (rather than a Starlette router with middleware) keeps the SendEmail hot path short; the
+app still runs under any ASGI server (uvicorn here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from sesflow.emulator import private, v1, v2, web
+from sesflow.emulator.config import EmulatorConfig
+from sesflow.emulator.sigv4 import verify_header_signature
+from sesflow.emulator.state import EmulatorState
+from sesflow.emulator.wire import ApiError, Request, Response, json_response, v1_error, v2_error
+
+log = logging.getLogger("sesflow.emulator")
+
+_SEND_OPERATIONS = {"SendEmail", "SendRawEmail"}
+_UNSUPPORTED = "is not supported by the sesflow emulator"
+
+
+def _count_recipients(req: Request, protocol: str) -> int:
+    """Best-effort recipient count of a send that failed before it was decoded (for the sends log)."""
+    try:
+        if protocol == "v1":
+            return sum(1 for k in req.form() if ".member." in k and ("Destination" in k))
+        body = v2.parse_body(req)
+        dest = body.get("Destination") or {}
+        return sum(len(dest.get(k) or []) for k in ("ToAddresses", "CcAddresses", "BccAddresses"))
+    except Exception:
+        return 0
+
+
+class EmulatorApp:
+    """The ASGI app of one emulator. ``state`` holds everything; it is only touched from the event loop."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.state = EmulatorState(config)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        req = Request(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+            headers,
+            b"".join(chunks) if len(chunks) > 1 else chunks[0],
+            time.time(),
+        )
+        try:
+            response = await self.handle(req, raw_path.decode("latin-1"))
+        except Exception:  # a bug of ours must not leak a traceback to the client
+            log.exception("unexpected error on %s %s", req.method, req.path)
+            response = json_response({"message": "Internal error in the sesflow emulator."}, 500)
+        await self._send(send, response)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.state.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    @staticmethod
+    async def _send(send: Any, response: Response) -> None:
+        headers = [(b"content-type", response.content_type.encode()), *response.headers]
+        if response.stream is None:
+            headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if response.stream is None:
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        async for chunk in response.stream:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def handle(self, req: Request, raw_path: str) -> Response:
+        """Route one request."""
+        path = req.path
+        if path.startswith("/v2/"):
+            return await self._api(req, raw_path, "v2")
+        if path == "/" and req.method == "POST":
+            return await self._api(req, raw_path, "v1")
+        if path.startswith("/_sesflow/"):
+            found = private.route(req.method, path)
+            if found is None:
+                return json_response({"error": f"No such endpoint: {req.method} {path}"}, 404)
+            handler, params = found
+            try:
+                return handler(self.state, req, params)
+            except ApiError as error:
+                return json_response({"error": error.message}, error.status)
+        if req.method == "GET" and path in ("/", "/index.html"):
+            return web.page()
+        return v2_error(ApiError("UnknownOperationException", f"{req.method} {path} {_UNSUPPORTED}.", 404))
+
+    async def _api(self, req: Request, raw_path: str, protocol: str) -> Response:
+        state = self.state
+        operation = "Unknown"
+        try:
+            if protocol == "v2":
+                resolved = v2.resolve(req.method, req.path)
+                if resolved is None:
+                    raise ApiError(
+                        "UnknownOperationException", f"{req.method} {req.path} {_UNSUPPORTED}.", 404
+                    )
+                operation, params = resolved
+            else:
+                form = req.form()
+                operation = form.get("Action", "")
+                if not operation:
+                    raise ApiError("MissingAction", "Could not find operation to perform.")
+            verify_header_signature(req.method, raw_path, req.raw_query, req.headers, req.body, state.secrets)
+            delay = self.config.latency_ms + state.faults.latency_for(operation)
+            if delay > 0:
+                await asyncio.sleep(delay / 1000.0)
+            state.faults.check_operation(operation)
+            if protocol == "v2":
+                handler = v2.HANDLERS.get(operation)
+                if handler is None:
+                    raise ApiError(
+                        "UnknownOperationException", f"The operation {operation} {_UNSUPPORTED}.", 400
+                    )
+                return handler(state, req, params, v2.parse_body(req))
+            action = v1.ACTIONS.get(operation)
+            if action is None:
+                raise ApiError("InvalidAction", f"The action {operation} {_UNSUPPORTED}.")
+            return action(state, req, form)
+        except ApiError as error:
+            if operation in _SEND_OPERATIONS and error.status != 200 and not error.logged:
+                state.log.record(req.received_at, _count_recipients(req, protocol), error.status, operation)
+            return v1_error(error) if protocol == "v1" else v2_error(error)
+
+
+def create_app(config: EmulatorConfig | None = None) -> EmulatorApp:
+    """An emulator ASGI app with ``config`` (defaults when None)."""
+    return EmulatorApp(config or EmulatorConfig())

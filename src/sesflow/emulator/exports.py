@@ -1,0 +1,376 @@
+"""Export jobs: validation of CreateExportJob, the CREATED -> PROCESSING -> COMPLETED state machine
+(computed from the clock, no background work) and the exported records (Message Insights and metrics).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from sesflow.emulator.messages import Event, MessageView, delivery_kind, isp_for, last_events
+from sesflow.emulator.seeding import parse_time
+from sesflow.emulator.store import Store
+from sesflow.emulator.wire import ApiError
+
+MAX_RESULTS_CAP = 10_000
+FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED")
+SCALAR_COLUMNS = (
+    "MessageId",
+    "FromEmailAddress",
+    "Destination",
+    "Subject",
+    "Isp",
+    "SendTimestamp",
+    "LastDeliveryEvent",
+    "LastEngagementEvent",
+)
+_FILTER_KEYS = (
+    "FromEmailAddress",
+    "Destination",
+    "Subject",
+    "Isp",
+    "TenantName",
+    "LastDeliveryEvent",
+    "LastEngagementEvent",
+)
+_DELIVERY_ENUM = {
+    "SEND",
+    "DELIVERY",
+    "TRANSIENT_BOUNCE",
+    "PERMANENT_BOUNCE",
+    "UNDETERMINED_BOUNCE",
+    "COMPLAINT",
+}
+_METRICS = {
+    "SEND",
+    "COMPLAINT",
+    "PERMANENT_BOUNCE",
+    "TRANSIENT_BOUNCE",
+    "OPEN",
+    "CLICK",
+    "DELIVERY",
+    "DELIVERY_OPEN",
+    "DELIVERY_CLICK",
+    "DELIVERY_COMPLAINT",
+}
+_DIMENSIONS = {"EMAIL_IDENTITY", "CONFIGURATION_SET", "ISP", "TENANT_NAME"}
+
+
+def iso(t: float) -> str:
+    """ISO 8601 UTC with milliseconds and ``Z``."""
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass(slots=True)
+class ExportJob:
+    """One export job. Its state is a function of the clock; final numbers are fixed when first seen."""
+
+    job_id: str
+    source_type: str
+    data_source: dict[str, Any]
+    data_format: str
+    created_at: float
+    delay: float
+    failure: str | None = None
+    cancelled_at: float | None = None
+    processed: int | None = None
+    exported: int | None = None
+
+    def status(self, now: float) -> str:
+        """CREATED, PROCESSING, COMPLETED, FAILED or CANCELLED at ``now``."""
+        if self.cancelled_at is not None:
+            return "CANCELLED"
+        elapsed = now - self.created_at
+        if elapsed >= self.delay:
+            return "FAILED" if self.failure else "COMPLETED"
+        return "CREATED" if elapsed < self.delay * 0.25 else "PROCESSING"
+
+    def completed_at(self, now: float) -> float | None:
+        """When the job reached a final state, or None while it runs."""
+        if self.cancelled_at is not None:
+            return self.cancelled_at
+        return self.created_at + self.delay if now - self.created_at >= self.delay else None
+
+
+def _require(body: dict[str, Any], key: str, where: str) -> Any:
+    value = body.get(key)
+    if value is None:
+        raise ApiError("BadRequestException", f"{where}{key} is required.")
+    return value
+
+
+def _filters(value: Any, where: str) -> dict[str, list[str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ApiError("BadRequestException", f"{where} must be an object.")
+    out: dict[str, list[str]] = {}
+    for key, items in value.items():
+        if key not in _FILTER_KEYS:
+            raise ApiError("BadRequestException", f"{where}.{key} is not a known filter.")
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items) or len(items) > 5:
+            raise ApiError("BadRequestException", f"{where}.{key} must be a list of 0 to 5 strings.")
+        if key == "LastDeliveryEvent" and not set(items) <= _DELIVERY_ENUM:
+            raise ApiError("BadRequestException", f"{where}.LastDeliveryEvent has an unknown event type.")
+        if key == "LastEngagementEvent" and not set(items) <= {"OPEN", "CLICK"}:
+            raise ApiError("BadRequestException", f"{where}.LastEngagementEvent has an unknown event type.")
+        out[key] = items
+    return out
+
+
+def _window(source: dict[str, Any], where: str) -> tuple[float, float]:
+    start = parse_time(_require(source, "StartDate", where), f"{where}StartDate")
+    end = parse_time(_require(source, "EndDate", where), f"{where}EndDate")
+    if start > end:
+        raise ApiError("BadRequestException", "StartDate must be before or equal to EndDate.")
+    return start, end
+
+
+def validate_create(body: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+    """Check a CreateExportJob body like SES; return (ExportSourceType, normalised data source, format)."""
+    source = _require(body, "ExportDataSource", "")
+    destination = _require(body, "ExportDestination", "")
+    if not isinstance(source, dict) or not isinstance(destination, dict):
+        raise ApiError("BadRequestException", "ExportDataSource and ExportDestination must be objects.")
+    data_format = _require(destination, "DataFormat", "ExportDestination.")
+    if data_format not in ("CSV", "JSON"):
+        raise ApiError("BadRequestException", f"DataFormat must be CSV or JSON, not {data_format!r}.")
+    present = [k for k in ("MetricsDataSource", "MessageInsightsDataSource") if source.get(k) is not None]
+    if len(present) != 1:
+        raise ApiError(
+            "BadRequestException",
+            "Exactly one of MetricsDataSource and MessageInsightsDataSource must be given.",
+        )
+    if present[0] == "MessageInsightsDataSource":
+        mi = source["MessageInsightsDataSource"]
+        start, end = _window(mi, "MessageInsightsDataSource.")
+        normal: dict[str, Any] = {"StartDate": start, "EndDate": end}
+        for key in ("Include", "Exclude"):
+            filters = _filters(mi.get(key), f"MessageInsightsDataSource.{key}")
+            if mi.get(key) is not None:
+                normal[key] = filters
+        if mi.get("MaxResults") is not None:
+            cap = mi["MaxResults"]
+            if not isinstance(cap, int) or isinstance(cap, bool) or not 1 <= cap <= MAX_RESULTS_CAP:
+                raise ApiError("BadRequestException", "MaxResults must be between 1 and 10000.")
+            normal["MaxResults"] = cap
+        return "MESSAGE_INSIGHTS", {"MessageInsightsDataSource": normal}, data_format
+    ms = source["MetricsDataSource"]
+    start, end = _window(ms, "MetricsDataSource.")
+    if ms.get("Namespace") != "VDM":
+        raise ApiError("BadRequestException", "MetricsDataSource.Namespace must be VDM.")
+    dims = _require(ms, "Dimensions", "MetricsDataSource.")
+    if not isinstance(dims, dict) or not 1 <= len(dims) <= 3 or not set(dims) <= _DIMENSIONS:
+        raise ApiError("BadRequestException", "MetricsDataSource.Dimensions needs 1 to 3 known dimensions.")
+    for values in dims.values():
+        if not isinstance(values, list) or not 1 <= len(values) <= 10:
+            raise ApiError("BadRequestException", "Each dimension needs 1 to 10 values.")
+    metrics = _require(ms, "Metrics", "MetricsDataSource.")
+    if not isinstance(metrics, list) or not 1 <= len(metrics) <= 10:
+        raise ApiError("BadRequestException", "MetricsDataSource.Metrics needs 1 to 10 metrics.")
+    for metric in metrics:
+        if not isinstance(metric, dict) or metric.get("Name") not in _METRICS:
+            raise ApiError("BadRequestException", f"Unknown metric: {metric!r}.")
+        if metric.get("Aggregation", "VOLUME") not in ("RATE", "VOLUME"):
+            raise ApiError("BadRequestException", "Metric Aggregation must be RATE or VOLUME.")
+    normal = {"Namespace": "VDM", "Dimensions": dims, "Metrics": metrics, "StartDate": start, "EndDate": end}
+    return "METRICS_DATA", {"MetricsDataSource": normal}, data_format
+
+
+def echo_source(job: ExportJob) -> dict[str, Any]:
+    """The data source as GetExportJob returns it (timestamps as epoch seconds)."""
+    return job.data_source
+
+
+# --- Message Insights records -------------------------------------------------------------------------
+
+
+def message_record(view: MessageView, events: list[Event]) -> dict[str, Any]:
+    """One exported record (keys as the contract in DESIGN.md says)."""
+    delivery, engagement = last_events(events)
+    return {
+        "MessageId": view.message_id,
+        "FromEmailAddress": view.from_address,
+        "Destination": ", ".join(view.destinations),
+        "Subject": view.subject,
+        "Isp": isp_for(view.destinations[0]) if view.destinations else "Other",
+        "SendTimestamp": iso(view.sent_at),
+        "LastDeliveryEvent": delivery,
+        "LastEngagementEvent": engagement,
+        "EmailTags": [{"Name": k, "Value": v} for k, v in view.tags],
+        "Events": [
+            {"Timestamp": iso(t), "Type": kind, "Details": details, "Destination": dest}
+            for t, kind, dest, details in events
+        ],
+    }
+
+
+def _matches(filters: dict[str, list[str]], record: dict[str, Any], view: MessageView) -> bool:
+    """True if the record matches any value of every given filter (an empty filter matches all)."""
+    for key, values in filters.items():
+        if not values:
+            continue
+        if key == "Destination":
+            wanted = {v.lower() for v in values}
+            if not any(d.lower() in wanted for d in view.destinations):
+                return False
+        elif key in ("FromEmailAddress", "Isp"):
+            if str(record[key]).lower() not in {v.lower() for v in values}:
+                return False
+        elif key == "TenantName" or record.get(key) not in values:
+            return False
+    return True
+
+
+def _excluded(filters: dict[str, list[str]], record: dict[str, Any], view: MessageView) -> bool:
+    return any(values and _matches({key: values}, record, view) for key, values in filters.items())
+
+
+def message_records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
+    """Every record the job selects, in send-time order, before the MaxResults cut."""
+    source = job.data_source["MessageInsightsDataSource"]
+    include, exclude = source.get("Include", {}), source.get("Exclude", {})
+    cutoff = job.created_at
+    end = min(source["EndDate"], cutoff)
+    for view in store.window(source["StartDate"], end):
+        events = [e for e in view.events if e[0] <= cutoff]
+        record = message_record(view, events)
+        if include and not _matches(include, record, view):
+            continue
+        if exclude and _excluded(exclude, record, view):
+            continue
+        yield record
+
+
+def statistics(job: ExportJob, store: Store) -> tuple[int, int]:
+    """(ProcessedRecordsCount, ExportedRecordsCount) of a completed job."""
+    if job.source_type == "METRICS_DATA":
+        count = sum(1 for _ in metrics_records(job, store))
+        return count, count
+    source = job.data_source["MessageInsightsDataSource"]
+    cap = source.get("MaxResults", MAX_RESULTS_CAP)
+    if source.get("Include") or source.get("Exclude"):
+        processed = sum(1 for _ in message_records(job, store))
+    else:
+        processed = store.count_window(source["StartDate"], min(source["EndDate"], job.created_at))
+    return processed, min(processed, cap)
+
+
+def records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
+    """The records of the export file (after the MaxResults cut)."""
+    if job.source_type == "METRICS_DATA":
+        return metrics_records(job, store)
+    cap = job.data_source["MessageInsightsDataSource"].get("MaxResults", MAX_RESULTS_CAP)
+    return itertools.islice(message_records(job, store), cap)
+
+
+# --- metrics ------------------------------------------------------------------------------------------
+
+
+def _dimension_value(name: str, view: MessageView) -> str | None:
+    if name == "EMAIL_IDENTITY":
+        return view.from_address
+    if name == "CONFIGURATION_SET":
+        return view.configuration_set
+    if name == "ISP":
+        return isp_for(view.destinations[0]) if view.destinations else None
+    return None
+
+
+def metrics_records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
+    """Daily aggregates: one record per day and dimension-value combination, one key per metric."""
+    source = job.data_source["MetricsDataSource"]
+    dims: dict[str, list[str]] = source["Dimensions"]
+    names = list(dims)
+    counts: dict[tuple[str, tuple[str, ...]], dict[str, int]] = {}
+    for view in store.window(source["StartDate"], min(source["EndDate"], job.created_at)):
+        values: list[str] = []
+        for name in names:
+            value = _dimension_value(name, view)
+            if name == "EMAIL_IDENTITY" and value is not None:
+                domain = value.rpartition("@")[2]
+                value = value if value in dims[name] else (domain if domain in dims[name] else None)
+            if value is None or value not in dims[name]:
+                break
+            values.append(value)
+        else:
+            day = datetime.fromtimestamp(view.sent_at, UTC).strftime("%Y-%m-%d")
+            bucket = counts.setdefault((day, tuple(values)), {})
+            seen: set[str] = set()
+            for event in view.events:
+                if event[0] > job.created_at:
+                    continue
+                kind = delivery_kind(event) or event[1]
+                seen.add(kind)
+            for kind in seen:
+                bucket[kind] = bucket.get(kind, 0) + 1
+            for combined, base in (
+                ("DELIVERY_OPEN", "OPEN"),
+                ("DELIVERY_CLICK", "CLICK"),
+                ("DELIVERY_COMPLAINT", "COMPLAINT"),
+            ):
+                if "DELIVERY" in seen and base in seen:
+                    bucket[combined] = bucket.get(combined, 0) + 1
+    for (day, combo), bucket in sorted(counts.items()):
+        record: dict[str, Any] = {"Timestamp": f"{day}T00:00:00.000Z"}
+        record.update(dict(zip(names, combo, strict=True)))
+        sends = bucket.get("SEND", 0)
+        delivered = bucket.get("DELIVERY", 0)
+        for metric in source["Metrics"]:
+            name, aggregation = metric["Name"], metric.get("Aggregation", "VOLUME")
+            volume = bucket.get(name, 0)
+            if aggregation == "VOLUME":
+                record[f"{name}_VOLUME"] = volume
+            else:
+                denominator = delivered if name.startswith("DELIVERY_") else sends
+                record[f"{name}_RATE"] = round(volume / denominator, 6) if denominator else 0.0
+        yield record
+
+
+# --- file rendering -----------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return orjson.dumps(value).decode() if isinstance(value, list | dict) else value
+
+
+def render_chunks(
+    data_format: str, rows: Iterator[dict[str, Any]], rows_per_chunk: int = 500
+) -> Iterator[bytes]:
+    """The export file in chunks: JSON Lines, or CSV with EmailTags/Events as JSON text."""
+    if data_format == "JSON":
+        while True:
+            batch = list(itertools.islice(rows, rows_per_chunk))
+            if not batch:
+                return
+            yield b"".join(orjson.dumps(r) + b"\n" for r in batch)
+    first = next(rows, None)
+    if first is None:
+        yield (",".join((*SCALAR_COLUMNS, "EmailTags", "Events")) + "\r\n").encode()
+        return
+    columns = list(first)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    pending = itertools.chain([first], rows)
+    while True:
+        batch = list(itertools.islice(pending, rows_per_chunk))
+        if not batch:
+            break
+        for row in batch:
+            writer.writerow([_cell(row[c]) for c in columns])
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+    rest = buffer.getvalue()
+    if rest:
+        yield rest.encode()

@@ -1,0 +1,205 @@
+"""Accepting a send: validation like SES, the limits, message ids, the mailbox simulator and the log.
+
+Shared by the v1 (SendRawEmail, SendEmail) and v2 (SendEmail) front ends; ``protocol`` picks the error
+codes each API uses for the same failure.
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sesflow.emulator.config import EmulatorConfig
+from sesflow.emulator.limits import SendLimiter, SendsLog
+from sesflow.emulator.messages import LiveMessage, parse_headers
+from sesflow.emulator.simulator import MailboxSimulator
+from sesflow.emulator.store import Store
+from sesflow.emulator.wire import ApiError
+
+MAX_RECIPIENTS = 50
+MAX_SIZE = {"v1": 10 * 1024 * 1024, "v2": 40 * 1024 * 1024}
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """A send request after its protocol was decoded."""
+
+    operation: str
+    protocol: str  # "v1" | "v2"
+    from_address: str | None
+    destinations: list[str] | None
+    raw: bytes
+    tags: list[tuple[str, str]]
+    configuration_set: str | None = None
+
+
+def bad_request(protocol: str, message: str) -> ApiError:
+    """The invalid-parameter error of each API."""
+    if protocol == "v1":
+        return ApiError("InvalidParameterValue", message)
+    return ApiError("BadRequestException", message)
+
+
+def bare_address(value: str) -> str:
+    """The addr-spec of a mailbox (``"Ann" <ann@x.org>`` -> ``ann@x.org``)."""
+    return email.utils.parseaddr(value)[1] or value.strip()
+
+
+def simple_raw(
+    from_address: str,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    text: str | None,
+    html: str | None,
+    reply_to: list[str] | None = None,
+) -> bytes:
+    """A raw message for a Simple (non-raw) send, so the inspection page can show it like any other."""
+    message = email.message.EmailMessage()
+    message["From"] = from_address
+    if to:
+        message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    if reply_to:
+        message["Reply-To"] = ", ".join(reply_to)
+    message["Subject"] = subject
+    message["Date"] = email.utils.formatdate(usegmt=True)
+    message["MIME-Version"] = "1.0"
+    if text is not None:
+        message.set_content(text)
+    if html is not None:
+        if text is None:
+            message.set_content(html, subtype="html")
+        else:
+            message.add_alternative(html, subtype="html")
+    return message.as_bytes(policy=email.policy.SMTP)
+
+
+class Sender:
+    """Checks and records sends against the account's limits and identities."""
+
+    def __init__(self, config: EmulatorConfig, store: Store, log: SendsLog, rng: random.Random) -> None:
+        self.config = config
+        self.store = store
+        self.log = log
+        self.rng = rng
+        self.limiter = SendLimiter(config.max_send_rate, config.max_24h_send)
+        self.simulator = MailboxSimulator(
+            rng, config.open_probability, config.click_probability, config.event_delay_scale
+        )
+
+    def message_id(self, now: float) -> str:
+        """A new id in SES's form: ``0100`` + 12 hex digits of epoch ms, a UUID, ``-000000``."""
+        unique = (
+            uuid.UUID(int=self.rng.getrandbits(128), version=4)
+            if self.config.seed is not None
+            else uuid.uuid4()
+        )
+        return f"0100{int(now * 1000):012x}-{unique}-000000"
+
+    def send(self, out: Outgoing, now: float) -> str:
+        """Accept a message or raise the SES error; every attempt lands in the sends log."""
+        recipients = len(out.destinations or [])
+        try:
+            message_id = self._accept(out, now)
+        except ApiError as error:
+            recipients = len(out.destinations or []) or recipients
+            self.log.record(now, recipients, error.status, out.operation)
+            error.logged = True
+            raise
+        self.log.record(now, len(out.destinations or []), 200, out.operation)
+        return message_id
+
+    def _accept(self, out: Outgoing, now: float) -> str:
+        protocol = out.protocol
+        if len(out.raw) > MAX_SIZE[protocol]:
+            raise ApiError(
+                "MessageRejected",
+                f"Message length is more than {MAX_SIZE[protocol]} bytes long: '{len(out.raw)}'.",
+            )
+        headers: Any = None
+        if out.from_address is None or not out.destinations:
+            headers = parse_headers(out.raw)
+            if out.from_address is None:
+                out.from_address = bare_address(str(headers.get("From", "") or ""))
+            if not out.destinations:
+                found = email.utils.getaddresses(
+                    [str(v) for key in ("To", "Cc", "Bcc") for v in headers.get_all(key, [])]
+                )
+                out.destinations = [addr for _, addr in found if addr]
+        if not out.from_address:
+            raise bad_request(protocol, "Missing required header 'From'.")
+        if not out.destinations:
+            raise bad_request(
+                protocol,
+                "Missing required header 'To'."
+                if protocol == "v1"
+                else "Destination is required: no recipients were given.",
+            )
+        seen: dict[str, None] = {}
+        for address in out.destinations:
+            bare = bare_address(address)
+            local, at, domain = bare.rpartition("@")
+            if not at or not local or "." not in domain:
+                raise bad_request(
+                    protocol,
+                    f"Missing final '@domain' in address: {address}"
+                    if not at
+                    else f"Illegal address: {address}",
+                )
+            seen[bare] = None
+        out.destinations = list(seen)
+        if len(out.destinations) > MAX_RECIPIENTS:
+            raise ApiError("MessageRejected", f"Recipient count exceeds {MAX_RECIPIENTS}.")
+        if "@" not in out.from_address:
+            raise bad_request(protocol, f"Missing final '@domain' in address: {out.from_address}")
+        if self.config.verify_identities and not self._verified(out.from_address):
+            raise ApiError(
+                "MessageRejected",
+                "Email address is not verified. The following identities failed the check in region "
+                f"{self.config.region.upper()}: {out.from_address}",
+            )
+        if out.configuration_set is not None and out.configuration_set not in self.store.config_sets:
+            if protocol == "v1":
+                raise ApiError(
+                    "ConfigurationSetDoesNotExist",
+                    f"Configuration set <{out.configuration_set}> does not exist.",
+                )
+            raise ApiError(
+                "NotFoundException", f"Configuration set <{out.configuration_set}> does not exist.", 404
+            )
+        verdict = self.limiter.check(now, len(out.destinations))
+        if verdict == "daily":
+            if protocol == "v1":
+                raise ApiError("Throttling", "Daily message quota exceeded.")
+            raise ApiError("LimitExceededException", "Daily message quota exceeded.")
+        if verdict == "rate":
+            if protocol == "v1":
+                raise ApiError("Throttling", "Maximum sending rate exceeded.")
+            raise ApiError("TooManyRequestsException", "Maximum sending rate exceeded.", 429)
+        message_id = self.message_id(now)
+        message = LiveMessage(
+            message_id,
+            now,
+            out.from_address,
+            tuple(out.destinations),
+            out.raw,
+            out.operation,
+            out.tags,
+            out.configuration_set,
+        )
+        suppressed = self.store.suppressed
+        for destination in out.destinations:
+            message.events.extend(self.simulator.plan(destination, now, destination.lower() in suppressed))
+        message.events.sort(key=lambda e: e[0])
+        self.store.add_message(message)
+        return message_id
+
+    def _verified(self, address: str) -> bool:
+        identities = self.store.identities
+        return address in identities or address.rpartition("@")[2] in identities

@@ -1,0 +1,198 @@
+"""The emulator's state: messages (sent and seeded), events, identities, configuration sets, the account
+suppression list and export jobs. Everything lives in memory; ``persistence`` mirrors it to SQLite when a
+data directory is given.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from sesflow.emulator.messages import Event, LiveMessage, MessageView
+from sesflow.emulator.seeding import SeedBatch, parse_seeded_id
+
+if TYPE_CHECKING:
+    from sesflow.emulator.exports import ExportJob
+    from sesflow.emulator.persistence import Database
+
+
+def _keyed(times: array[float], number: int, indexes: range) -> Iterator[tuple[float, int, int]]:
+    """(send time, source number, index) for the given indexes of one time-sorted source."""
+    for i in indexes:
+        yield times[i], number, i
+
+
+class Store:
+    """All state, with time-ordered access to messages for exports and the inspection endpoints."""
+
+    def __init__(self, db: Database | None = None) -> None:
+        self.db = db
+        self.live: list[LiveMessage] = []
+        self.live_times: array[float] = array("d")
+        self.by_id: dict[str, LiveMessage] = {}
+        self.batches: list[SeedBatch] = []
+        self.extra_events: dict[str, list[Event]] = {}
+        self.suppressed: dict[str, tuple[str, float]] = {}
+        self.identities: dict[str, tuple[str, float]] = {}
+        self.config_sets: dict[str, dict[str, Any]] = {}
+        self.jobs: dict[str, ExportJob] = {}
+        if db is not None:
+            db.load_into(self)
+
+    # messages -----------------------------------------------------------------------------------------
+
+    def add_message(self, message: LiveMessage) -> None:
+        """Store a sent message (kept ordered by send time)."""
+        if self.live_times and message.sent_at < self.live_times[-1]:
+            index = bisect_right(self.live_times, message.sent_at)
+            self.live.insert(index, message)
+            self.live_times.insert(index, message.sent_at)
+        else:
+            self.live.append(message)
+            self.live_times.append(message.sent_at)
+        self.by_id[message.message_id] = message
+        if self.db is not None:
+            self.db.save_message(message)
+
+    def add_batch(self, batch: SeedBatch) -> None:
+        """Store a batch of seeded history."""
+        self.batches.append(batch)
+        if self.db is not None:
+            self.db.save_batch(batch)
+
+    def next_batch_number(self) -> int:
+        """The number the next seeded batch gets."""
+        return len(self.batches)
+
+    def count(self) -> int:
+        """How many messages are stored (sent and seeded)."""
+        return len(self.live) + sum(len(b.times) for b in self.batches)
+
+    def clear_messages(self) -> None:
+        """Forget every message and event (``DELETE /_sesflow/messages``)."""
+        self.live, self.live_times, self.by_id = [], array("d"), {}
+        self.batches, self.extra_events = [], {}
+        if self.db is not None:
+            self.db.clear_messages()
+
+    def _seeded_view(self, batch: SeedBatch, index: int) -> MessageView:
+        view = batch.view(index)
+        extra = self.extra_events.get(view.message_id)
+        if extra:
+            view.events = sorted(view.events + extra, key=lambda e: e[0])
+        return view
+
+    def find(self, message_id: str) -> MessageView | None:
+        """A message by its SES id, or None."""
+        live = self.by_id.get(message_id)
+        if live is not None:
+            return live.view()
+        located = parse_seeded_id(message_id)
+        if located is None:
+            return None
+        number, index = located
+        if number >= len(self.batches) or index >= len(self.batches[number].times):
+            return None
+        batch = self.batches[number]
+        if batch.message_id(index) != message_id:
+            return None
+        return self._seeded_view(batch, index)
+
+    def add_event(self, message_id: str, event: Event) -> bool:
+        """Add a (late) event to a stored message; False when the message is unknown."""
+        live = self.by_id.get(message_id)
+        if live is not None:
+            insort(live.events, event, key=lambda e: e[0])
+            if self.db is not None:
+                self.db.save_events(live)
+            return True
+        if self.find(message_id) is None:
+            return False
+        self.extra_events.setdefault(message_id, []).append(event)
+        if self.db is not None:
+            self.db.save_extra_event(message_id, event)
+        return True
+
+    def _keys(self, start: float, end: float) -> list[Iterator[tuple[float, int, int]]]:
+        lo, hi = bisect_left(self.live_times, start), bisect_right(self.live_times, end)
+        sources = [_keyed(self.live_times, -1, range(lo, hi))]
+        for number, batch in enumerate(self.batches):
+            b_lo, b_hi = bisect_left(batch.times, start), bisect_right(batch.times, end)
+            sources.append(_keyed(batch.times, number, range(b_lo, b_hi)))
+        return sources
+
+    def count_window(self, start: float, end: float) -> int:
+        """How many messages were sent in [start, end]."""
+        total = bisect_right(self.live_times, end) - bisect_left(self.live_times, start)
+        for batch in self.batches:
+            total += bisect_right(batch.times, end) - bisect_left(batch.times, start)
+        return total
+
+    def window(self, start: float, end: float) -> Iterator[MessageView]:
+        """Messages sent in [start, end], both ends inclusive, in send-time order."""
+        for _, number, index in heapq.merge(*self._keys(start, end)):
+            if number < 0:
+                yield self.live[index].view()
+            else:
+                yield self._seeded_view(self.batches[number], index)
+
+    def newest_first(self) -> Iterator[MessageView]:
+        """Every message, newest first (the inspection page and ``GET /_sesflow/messages``)."""
+        sources = [_keyed(self.live_times, -1, range(len(self.live_times) - 1, -1, -1))]
+        for number, batch in enumerate(self.batches):
+            sources.append(_keyed(batch.times, number, range(len(batch.times) - 1, -1, -1)))
+        for _, number, index in heapq.merge(*sources, reverse=True):
+            if number < 0:
+                yield self.live[index].view()
+            else:
+                yield self._seeded_view(self.batches[number], index)
+
+    # account resources --------------------------------------------------------------------------------
+
+    def suppress(self, address: str, reason: str, when: float) -> None:
+        """Put an address on the account suppression list."""
+        self.suppressed[address.lower()] = (reason, when)
+        if self.db is not None:
+            self.db.save_kv("suppressed", address.lower(), [reason, when])
+
+    def unsuppress(self, address: str) -> bool:
+        """Take an address off the suppression list; False if it was not on it."""
+        found = self.suppressed.pop(address.lower(), None) is not None
+        if found and self.db is not None:
+            self.db.delete_kv("suppressed", address.lower())
+        return found
+
+    def add_identity(self, name: str, kind: str, when: float) -> None:
+        """Record a (verified) identity."""
+        self.identities[name] = (kind, when)
+        if self.db is not None:
+            self.db.save_kv("identities", name, [kind, when])
+
+    def delete_identity(self, name: str) -> bool:
+        """Delete an identity; False if unknown."""
+        found = self.identities.pop(name, None) is not None
+        if found and self.db is not None:
+            self.db.delete_kv("identities", name)
+        return found
+
+    def put_config_set(self, name: str, body: dict[str, Any]) -> None:
+        """Create a configuration set."""
+        self.config_sets[name] = body
+        if self.db is not None:
+            self.db.save_kv("config_sets", name, body)
+
+    def delete_config_set(self, name: str) -> bool:
+        """Delete a configuration set; False if unknown."""
+        found = self.config_sets.pop(name, None) is not None
+        if found and self.db is not None:
+            self.db.delete_kv("config_sets", name)
+        return found
+
+    def save_job(self, job: ExportJob) -> None:
+        """Store (or update) an export job."""
+        self.jobs[job.job_id] = job
+        if self.db is not None:
+            self.db.save_job(job)
