@@ -63,7 +63,7 @@ class RateLimiter(Protocol):
 
 
 class GCRAPermit:
-    """A permit of ``GCRALimiter``: ``cost`` recipients admitted at ``started_at`` (on the limiter's clock)."""
+    """A permit of ``GCRALimiter``: ``cost`` recipients admitted at ``started_at`` (limiter clock)."""
 
     __slots__ = ("_limiter", "_released", "cost", "started_at")
 

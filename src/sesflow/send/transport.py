@@ -6,6 +6,7 @@ off on the clients it builds): whether a resend is safe is the Mailer's decision
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,7 +123,8 @@ class SESTransport:
             if not self._region:
                 import boto3
 
-                self._region = boto3.session.Session().region_name or ""
+                # botocore reads AWS_DEFAULT_REGION; the newer SDKs and the CLI v2 also read AWS_REGION.
+                self._region = boto3.session.Session().region_name or os.environ.get("AWS_REGION", "")
             if not self._region:
                 if endpoint_url is None:
                     raise ConfigError(
