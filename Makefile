@@ -27,6 +27,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
+# The whole loop on embedded defaults; writes sesflow-demo.duckdb and sesflow-demo-report.html in DEMO_DIR.
+DEMO_DIR ?= .
+demo: $(STAMP)
+	$(BIN)/sesflow demo --dir $(DEMO_DIR)
+
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
