@@ -1,0 +1,91 @@
+"""Fixtures for the sending tests: a local SES emulator over HTTP, and boto3 pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from sesflow import Message, SESTransport
+from sesflow.emulator import Emulator
+
+SENDER = "shop@example.com"
+
+
+def session(region: str = "us-east-1") -> boto3.Session:
+    """A boto3 session with throwaway credentials (the emulator runs with auth=any)."""
+    return boto3.Session(
+        aws_access_key_id="AKIDSESFLOWTEST", aws_secret_access_key="test", region_name=region
+    )
+
+
+class Private:
+    """The emulator's private JSON API (``/_sesflow/...``)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __call__(self, method: str, path: str, body: Any = None) -> Any:
+        answer = httpx.request(method, f"{self.url}{path}", json=body, timeout=30)
+        answer.raise_for_status()
+        return answer.json() if "json" in answer.headers.get("content-type", "") else answer.content
+
+    def sends(self) -> list[dict[str, Any]]:
+        """Every SendEmail/SendRawEmail attempt the emulator logged, in arrival order."""
+        found = self("GET", "/_sesflow/sends?since=0")["sends"]
+        return [s for s in found if s["operation"] in ("SendEmail", "SendRawEmail")]
+
+    def messages(self, recipient: str = "") -> list[dict[str, Any]]:
+        """Stored messages, newest first."""
+        return list(self("GET", f"/_sesflow/messages?recipient={recipient}&limit=1000")["messages"])
+
+    def raw(self, message_id: str) -> bytes:
+        """The stored bytes of one message."""
+        data: bytes = self("GET", f"/_sesflow/messages/{message_id}/raw")
+        return data
+
+    def fault(self, **body: Any) -> None:
+        """Inject a fault (``POST /_sesflow/faults``)."""
+        self("POST", "/_sesflow/faults", body)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """One emulator per test module, with limits far above what the tests send."""
+    with Emulator(port=0, max_send_rate=100_000, max_24h_send=10**9, event_delay_scale=0.0) as ses:
+        yield ses
+
+
+@pytest.fixture
+def ses(emulator: Emulator) -> Private:
+    """The shared emulator, emptied of messages, sends and faults before the test."""
+    private = Private(emulator.endpoint_url)
+    private("DELETE", "/_sesflow/faults")
+    private("DELETE", "/_sesflow/messages")
+    return private
+
+
+@pytest.fixture
+def transport(ses: Private) -> Iterator[Callable[..., SESTransport]]:
+    """Builds SESTransports pointed at the emulator; closes them after the test."""
+    built: list[SESTransport] = []
+
+    def make(api: str = "v2", region: str = "us-east-1", **options: Any) -> SESTransport:
+        options.setdefault("endpoint_url", ses.url)
+        made = SESTransport(session=session(region), api=api, **options)
+        built.append(made)
+        return made
+
+    yield make
+    for made in built:
+        made.close()
+
+
+def message(*to: str, **fields: Any) -> Message:
+    """A small text message from SENDER to ``to``."""
+    fields.setdefault("subject", "Your order")
+    fields.setdefault("text", "It ships today.")
+    return Message(from_=SENDER, to=list(to), **fields)
