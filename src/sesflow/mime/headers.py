@@ -29,8 +29,9 @@ __all__ = [
 SOFT_LINE = 78
 MAX_LINE = 998
 
-# 45 bytes of UTF-8 -> 60 base64 characters -> "=?UTF-8?B?" + 60 + "?=" = 72 <= 75 (RFC 2047 2).
-_WORD_BYTES = 45
+# 36 bytes of UTF-8 -> 48 base64 characters -> "=?UTF-8?B?" + 48 + "?=" = 60 <= 75 (RFC 2047 2), short
+# enough that "Subject: " plus one word stays within 78 characters.
+_WORD_BYTES = 36
 _SAFE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
 _HEADER_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")
 
@@ -97,8 +98,14 @@ def fold(name: str, tokens: Iterable[str]) -> bytes:
     Raises MessageError when a line would still exceed 998 octets.
     """
     parts = iter(tokens)
-    line = f"{name}: {next(parts, '')}"
+    first = next(parts, "")
     lines: list[str] = []
+    if len(name) + 2 + len(first) > SOFT_LINE and len(first) < SOFT_LINE:
+        # a long header name: fold right after the colon so the first word fits too
+        lines.append(f"{name}:")
+        line = " " + first
+    else:
+        line = f"{name}: {first}"
     for token in parts:
         # break only before a non-empty token, so no continuation line is whitespace only
         if token and len(line) + 1 + len(token) > SOFT_LINE and not line.isspace():

@@ -256,6 +256,7 @@ def ical_parts(field: str, event: IcalEvent, ctx: PartContext) -> tuple[MimeNode
     data, _, path = _load(field, source, ctx)
     if data is None:
         data = read_file(f"{field}.path", path or "", ctx.disable_file_access)
+    data = normalise_newlines(data).replace(b"\n", b"\r\n")  # RFC 5545 3.1: lines end with CRLF
     alternative = text_part(field, "text/calendar", data, ctx, [f"method={method}"])
     filename = event.filename or "invite.ics"
     check_no_newline(f"{field}.filename", filename)
