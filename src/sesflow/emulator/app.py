@@ -62,7 +62,7 @@ class EmulatorApp:
             scope.get("query_string", b"").decode("latin-1"),
             headers,
             b"".join(chunks) if len(chunks) > 1 else chunks[0],
-            time.time(),
+            round(time.time(), 3),  # SES reports times to the millisecond
         )
         try:
             response = await self.handle(req, raw_path.decode("latin-1"))
@@ -85,8 +85,13 @@ class EmulatorApp:
     async def _send(send: Any, response: Response) -> None:
         headers = [(b"content-type", response.content_type.encode()), *response.headers]
         if response.stream is None:
-            headers.append((b"content-length", str(len(response.body)).encode()))
+            length = response.declared_length or len(response.body)
+            headers.append((b"content-length", str(length).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if response.declared_length is not None:
+            # A cut-short download: the server closes the connection once the app returns.
+            await send({"type": "http.response.body", "body": response.body, "more_body": True})
+            return
         if response.stream is None:
             await send({"type": "http.response.body", "body": response.body})
             return

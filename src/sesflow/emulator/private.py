@@ -281,12 +281,7 @@ def download(state: EmulatorState, req: Request, params: dict[str, str]) -> Resp
     if state.faults.take_truncation():
         whole = b"".join(chunks)
         cut = whole[: max(len(whole) // 2, 1)] if whole else b""
-        return Response(
-            200,
-            cut,
-            content_type=content_type,
-            headers=[(b"x-sesflow-truncated", str(len(whole)).encode())],
-        )
+        return Response(200, cut, content_type=content_type, declared_length=len(whole))
 
     async def stream() -> AsyncIterator[bytes]:
         for chunk in chunks:

@@ -72,10 +72,6 @@ def get_email_identity(
                 "SigningEnabled": kind == "DOMAIN",
                 "Status": "SUCCESS" if kind == "DOMAIN" else "NOT_STARTED",
             },
-            "MailFromAttributes": {
-                "BehaviorOnMxFailure": "USE_DEFAULT_VALUE",
-                "MailFromDomainStatus": "SUCCESS",
-            },
         }
     )
 

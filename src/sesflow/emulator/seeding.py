@@ -149,7 +149,8 @@ def make_batch(
     if count is None or count < 0:
         raise ApiError("BadRequestException", "Give 'count' (>= 0) or 'per_day'.")
     rng = random.Random(seed)
-    span = end - start
+    # Send times have millisecond precision, like the timestamps SES reports.
+    start_ms, span_ms = round(start * 1000), round((end - start) * 1000)
     draw = rng.random
-    times = array("d", sorted([start + span * draw() for _ in range(count)]))
+    times = array("d", [ms / 1000 for ms in sorted([start_ms + int(span_ms * draw()) for _ in range(count)])])
     return SeedBatch(number, seed, times, from_address or "news@example.com", dict(tags or {}))

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -18,6 +19,16 @@ from typing import Any
 from sesflow.emulator.app import EmulatorApp, create_app
 from sesflow.emulator.config import EmulatorConfig
 from sesflow.errors import ConfigError, EmulatorError
+
+
+class _QuietTruncation(logging.Filter):
+    """Drop uvicorn's complaint about the download we cut short on purpose (the truncate fault)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietTruncation())
 
 
 def _http_impl() -> str:

@@ -53,6 +53,7 @@ class Response:
     content_type: str = "application/json"
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     stream: AsyncIterator[bytes] | None = None
+    declared_length: int | None = None  # > len(body): announce this length, send body, drop the connection
 
 
 class ApiError(Exception):
