@@ -383,6 +383,7 @@ def _wait_for_events(scale: float, out: Any) -> None:
         f"[bold]3/4[/] waiting {wait:.1f} s for deliveries, bounces, complaints, opens and clicks"
     ):
         time.sleep(wait)
+    out.print(f"[bold]3/4[/] simulated events settled (waited {wait:.1f} s)")
 
 
 def _sync(endpoint: str, database: Path, anchor: dt.datetime, out: Any) -> int:
@@ -406,7 +407,11 @@ def _sync(endpoint: str, database: Path, anchor: dt.datetime, out: Any) -> int:
         "secrets": {"access_key_id": "demo", "secret_access_key": "demo"},
     }
     target = {"type": "duckdb", "instance": str(database.resolve())}
-    names = {"SESFLOW_DEMO_SES": json.dumps(source), "SESFLOW_DEMO_DUCKDB": json.dumps(target)}
+    names = {
+        "SESFLOW_DEMO_SES": json.dumps(source),
+        "SESFLOW_DEMO_DUCKDB": json.dumps(target),
+        "RUNTIME__LOG_LEVEL": "ERROR",  # dlt's schema-hint warnings mean nothing to a demo watcher
+    }
     saved = {name: os.environ.get(name) for name in names}
     replication = {
         "source": "SESFLOW_DEMO_SES",
