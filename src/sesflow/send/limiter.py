@@ -98,13 +98,14 @@ class GCRALimiter:
         self._rate = float(rate)
         self._capacity = float(rate)  # recipients allowed in one second
         self._clock = clock
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._tat = -math.inf  # GCRA theoretical arrival time of the next start
         self._in_flight = 0  # recipients of requests started and not yet ended
         self._ended: deque[tuple[float, int]] = deque()  # (end time, cost), ends in time order
         self._ended_cost = 0
-        self._queue: deque[object] = deque()  # waiters, first come first served
-        self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        # Waiters, first come first served. Only the head is ever woken: waking every waiter on every
+        # release (notify_all) costs a thundering herd of thread switches at hundreds of sends per second.
+        self._queue: deque[_Waiter] = deque()
 
     @property
     def rate(self) -> float:
@@ -114,45 +115,42 @@ class GCRALimiter:
     def acquire(self, cost: int) -> GCRAPermit:
         """Block until a request of ``cost`` recipients may start, and return its permit."""
         cost = _checked_cost(cost)
-        ticket = object()
-        with self._cond:
-            self._queue.append(ticket)
+        waiter = _ThreadWaiter(self._lock)
+        with self._lock:
+            self._queue.append(waiter)
             try:
                 while True:
-                    wait = self._try_admit(ticket, cost)
+                    wait = self._try_admit(waiter, cost)
                     if isinstance(wait, GCRAPermit):
                         return wait
-                    self._cond.wait(wait)
+                    waiter.condition.wait(wait)
             finally:
-                self._leave(ticket)
+                self._leave(waiter)
 
     async def aacquire(self, cost: int) -> GCRAPermit:
         """Wait, without blocking the event loop, until a request of ``cost`` recipients may start."""
         cost = _checked_cost(cost)
-        ticket = object()
-        waiter = (asyncio.get_running_loop(), asyncio.Event())
-        with self._cond:
-            self._queue.append(ticket)
-            self._async_waiters.add(waiter)
+        waiter = _AsyncWaiter(asyncio.get_running_loop())
+        with self._lock:
+            self._queue.append(waiter)
         try:
             while True:
-                with self._cond:
-                    wait = self._try_admit(ticket, cost)
+                with self._lock:
+                    wait = self._try_admit(waiter, cost)
                     if isinstance(wait, GCRAPermit):
                         return wait
-                    waiter[1].clear()
+                    waiter.event.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(waiter[1].wait(), wait)
+                    await asyncio.wait_for(waiter.event.wait(), wait)
         finally:
-            with self._cond:
-                self._async_waiters.discard(waiter)
-                self._leave(ticket)
+            with self._lock:
+                self._leave(waiter)
 
     # -- the decision, under the lock ------------------------------------------------------------------
 
-    def _try_admit(self, ticket: object, cost: int) -> GCRAPermit | float | None:
-        """Admit now (a permit), or say how long to wait (seconds; None = until a request ends)."""
-        if self._queue[0] is not ticket:
+    def _try_admit(self, waiter: _Waiter, cost: int) -> GCRAPermit | float | None:
+        """Admit now (a permit), or say how long to wait (seconds; None = until woken)."""
+        if self._queue[0] is not waiter:
             return None
         now = self._clock()
         start = self._earliest_start(cost, now)
@@ -181,21 +179,44 @@ class GCRALimiter:
         return start
 
     def _release(self, cost: int) -> None:
-        with self._cond:
+        with self._lock:
             self._in_flight -= cost
             self._ended.append((self._clock(), cost))
             self._ended_cost += cost
-            self._wake()
+            if self._queue:
+                self._queue[0].wake()
 
-    def _leave(self, ticket: object) -> None:
-        self._queue.remove(ticket)
-        self._wake()
+    def _leave(self, waiter: _Waiter) -> None:
+        was_head = self._queue[0] is waiter
+        self._queue.remove(waiter)
+        if was_head and self._queue:
+            self._queue[0].wake()
 
-    def _wake(self) -> None:
-        self._cond.notify_all()
-        for loop, event in self._async_waiters:
-            with contextlib.suppress(RuntimeError):  # that loop is closed; its waiter is gone
-                loop.call_soon_threadsafe(event.set)
+
+class _Waiter(Protocol):
+    def wake(self) -> None: ...
+
+
+class _ThreadWaiter:
+    __slots__ = ("condition",)
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.condition = threading.Condition(lock)
+
+    def wake(self) -> None:  # called with the lock held
+        self.condition.notify()
+
+
+class _AsyncWaiter:
+    __slots__ = ("event", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.event = asyncio.Event()
+
+    def wake(self) -> None:
+        with contextlib.suppress(RuntimeError):  # that loop is closed; its waiter is gone
+            self.loop.call_soon_threadsafe(self.event.set)
 
 
 def _checked_cost(cost: int) -> int:
