@@ -63,7 +63,7 @@ def _print_table(result: SendResult) -> None:
 
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")
     table.add_row("status", result.status)
     if result.envelope is not None:
         table.add_row("from", result.envelope.from_)
