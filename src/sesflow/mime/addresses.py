@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from sesflow.errors import MessageError
-from sesflow.mime.headers import check_no_newline, encoded_words
+from sesflow.mime.headers import check_no_newline, encoded_word, encoded_words
 from sesflow.mime.model import Address, Addresses, Group
 
 __all__ = ["bare_addresses", "format_tokens", "parse_addresses", "parse_one"]
@@ -23,6 +23,8 @@ _LOCAL = re.compile(rf"[{_ATEXT}\u0080-\U0010ffff]+(?:\.[{_ATEXT}\u0080-\U0010ff
 _QUOTED_LOCAL = re.compile(r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e\u0080-\U0010ffff]|\\[\x20-\x7e])*"')
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?")
 _ULABEL = re.compile(r"[^\x00-\x2c\x2e\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\s]+")
+_BLANKS = re.compile(r"[ \t]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _LITERAL = re.compile(r"\[[\x21-\x5a\x5e-\x7e]+\]")
 
 
@@ -66,7 +68,11 @@ def parse_one(field: str, name: str, address: str, shown: object) -> Address:
         raise _refuse(field, shown)
     check_no_newline(field, name)
     check_no_newline(field, address)
-    return Address(address=_normalise_address(field, address.strip(), shown), name=name.strip())
+    if _CONTROL.search(name):
+        raise _refuse(field, shown, "has a control character in its display name")
+    # a display name is a phrase: runs of spaces and tabs are one space to every parser
+    name = _BLANKS.sub(" ", name).strip()
+    return Address(address=_normalise_address(field, address.strip(), shown), name=name)
 
 
 def _unquote(text: str) -> str:
@@ -200,7 +206,10 @@ def _phrase_tokens(name: str) -> list[str]:
         return name.split(" ")
     if name.isascii() and name.isprintable() and "=?" not in name:
         return ['"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"']
-    return encoded_words(name)
+    # One encoded word even past RFC 2047's 75 characters: Python's email parser puts a space between
+    # adjacent encoded words of a display name, so a split name would not read back as written.
+    single = encoded_word(name)
+    return [single] if len(single) <= 600 else encoded_words(name)
 
 
 def _mailbox_tokens(box: Address) -> list[str]:

@@ -20,6 +20,7 @@ __all__ = [
     "SOFT_LINE",
     "check_header_name",
     "check_no_newline",
+    "encoded_word",
     "encoded_words",
     "fold",
     "param_tokens",
@@ -68,6 +69,12 @@ def encoded_words(text: str) -> list[str]:
         words.append(f"=?UTF-8?B?{chunk}?=")
         start = end
     return words
+
+
+def encoded_word(text: str) -> str:
+    """``text`` as one RFC 2047 B-encoded word, whatever its length."""
+    data = text.encode("utf-8", "surrogatepass")
+    return f"=?UTF-8?B?{binascii.b2a_base64(data, newline=False).decode('ascii')}?="
 
 
 def needs_encoding(value: str) -> bool:
@@ -123,7 +130,7 @@ def fold(name: str, tokens: Iterable[str]) -> bytes:
     return data
 
 
-_TOKEN_CHARS = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]+")
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9._\-]+")  # anything else is quoted: some parsers misread ' and *
 
 
 def param_tokens(name: str, value: str, *, encoded_fallback: bool = False) -> list[str]:

@@ -189,9 +189,9 @@ def attachment_part(field: str, att: Attachment, index: int, ctx: PartContext) -
     filename: str | None
     if att.filename is False:
         filename = None
-    elif att.filename:
+    elif att.filename and att.filename.strip():
         check_no_newline(f"{field}.filename", att.filename)
-        filename = att.filename
+        filename = att.filename.strip()  # parsers drop surrounding whitespace, file systems dislike it
     else:
         filename = None if is_message else _derived_filename(att, index, content_type)
     params = list(type_params)
