@@ -6,10 +6,13 @@ with their raw bytes) and seeded history (derived on demand from a few numbers, 
 
 from __future__ import annotations
 
+import email.header
 import email.parser
 import email.policy
 from dataclasses import dataclass, field
 from typing import Any
+
+_HEADER_PARSER = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 
 # (timestamp, EventType, destination, details or None) — tuples keep a million of them cheap.
 Event = tuple[float, str, str, dict[str, Any] | None]
@@ -102,7 +105,7 @@ class LiveMessage:
     def subject(self) -> str:
         """The Subject header, parsed from the raw bytes the first time it is asked for."""
         if self.subject_text is None:
-            self.subject_text = str(parse_headers(self.raw).get("Subject", "") or "")
+            self.subject_text = decoded(parse_headers(self.raw).get("Subject"))
         return self.subject_text
 
     def view(self) -> MessageView:
@@ -122,12 +125,45 @@ class LiveMessage:
 
 
 def parse_headers(raw: bytes) -> email.message.Message:
-    """Parse only the header block of a raw message (cheap; the body is not decoded)."""
+    """Parse only the header block of a raw message (cheap: compat32 policy, the body is not read)."""
     end = raw.find(b"\r\n\r\n")
     if end < 0:
         end = raw.find(b"\n\n")
     head = raw if end < 0 else raw[: end + 2]
-    return email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(head)
+    return _HEADER_PARSER.parsebytes(head)
+
+
+def header_fields(raw: bytes, wanted: frozenset[str]) -> dict[str, list[str]]:
+    """Values of the ``wanted`` (lower-case) headers, unfolded; a fast scan for the send hot path."""
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    head = (raw if end < 0 else raw[:end]).decode("utf-8", "replace")
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in head.splitlines():
+        if line[:1] in (" ", "\t"):
+            if current is not None:
+                current[-1] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        current = None
+        if sep:
+            key = name.strip().lower()
+            if key in wanted:
+                current = found.setdefault(key, [])
+                current.append(value.strip())
+    return found
+
+
+def decoded(value: object) -> str:
+    """A header value with RFC 2047 encoded words decoded ("" when absent)."""
+    if value is None:
+        return ""
+    try:
+        return str(email.header.make_header(email.header.decode_header(str(value))))
+    except (ValueError, LookupError):
+        return str(value)
 
 
 def parse_message(raw: bytes) -> email.message.EmailMessage:

@@ -9,18 +9,19 @@ from __future__ import annotations
 import email.message
 import email.utils
 import random
+import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from sesflow.emulator.config import EmulatorConfig
 from sesflow.emulator.limits import SendLimiter, SendsLog
-from sesflow.emulator.messages import LiveMessage, parse_headers
+from sesflow.emulator.messages import LiveMessage, header_fields
 from sesflow.emulator.simulator import MailboxSimulator
 from sesflow.emulator.store import Store
 from sesflow.emulator.wire import ApiError
 
 MAX_RECIPIENTS = 50
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc"})
 MAX_SIZE = {"v1": 10 * 1024 * 1024, "v2": 40 * 1024 * 1024}
 
 
@@ -44,9 +45,26 @@ def bad_request(protocol: str, message: str) -> ApiError:
     return ApiError("BadRequestException", message)
 
 
+_PLAIN = re.compile(r"^\s*(?:[^<>\",;:()\[\]\\]*<)?([^\s<>\",;:()\[\]\\]+@[^\s<>\",;:()\[\]\\]+)>?\s*$")
+
+
 def bare_address(value: str) -> str:
     """The addr-spec of a mailbox (``"Ann" <ann@x.org>`` -> ``ann@x.org``)."""
+    plain = _PLAIN.match(value)
+    if plain is not None:  # the common case, without the cost of the full RFC 5322 parser
+        return plain.group(1)
     return email.utils.parseaddr(value)[1] or value.strip()
+
+
+def header_addresses(values: list[str]) -> list[str]:
+    """Every addr-spec in address header values (``To``, ``Cc``, ``Bcc``)."""
+    found: list[str] = []
+    for value in values:
+        if '"' in value or "(" in value or ":" in value:
+            found.extend(addr for _, addr in email.utils.getaddresses([value]) if addr)
+        else:
+            found.extend(bare_address(part) for part in value.split(",") if part.strip())
+    return found
 
 
 def simple_raw(
@@ -122,16 +140,14 @@ class Sender:
                 "MessageRejected",
                 f"Message length is more than {MAX_SIZE[protocol]} bytes long: '{len(out.raw)}'.",
             )
-        headers: Any = None
         if out.from_address is None or not out.destinations:
-            headers = parse_headers(out.raw)
+            fields = header_fields(out.raw, _ADDRESS_HEADERS)
             if out.from_address is None:
-                out.from_address = bare_address(str(headers.get("From", "") or ""))
+                out.from_address = bare_address(fields.get("from", [""])[0])
             if not out.destinations:
-                found = email.utils.getaddresses(
-                    [str(v) for key in ("To", "Cc", "Bcc") for v in headers.get_all(key, [])]
+                out.destinations = header_addresses(
+                    [v for key in ("to", "cc", "bcc") for v in fields.get(key, [])]
                 )
-                out.destinations = [addr for _, addr in found if addr]
         if not out.from_address:
             raise bad_request(protocol, "Missing required header 'From'.")
         if not out.destinations:
