@@ -15,6 +15,7 @@ from sesflow.emulator import private, v1, v2, web
 from sesflow.emulator.config import EmulatorConfig
 from sesflow.emulator.sigv4 import verify_header_signature
 from sesflow.emulator.state import EmulatorState
+from sesflow.emulator.validation import check, check_form
 from sesflow.emulator.wire import ApiError, Request, Response, json_response, v1_error, v2_error
 
 log = logging.getLogger("sesflow.emulator")
@@ -146,10 +147,17 @@ class EmulatorApp:
                     raise ApiError(
                         "UnknownOperationException", f"The operation {operation} {_UNSUPPORTED}.", 400
                     )
-                return handler(state, req, params, v2.parse_body(req))
+                body = v2.parse_body(req)
+                shape = v2.input_shape(operation)
+                if shape is not None:
+                    check(shape, body, "")
+                return handler(state, req, params, body)
             action = v1.ACTIONS.get(operation)
             if action is None:
                 raise ApiError("InvalidAction", f"The action {operation} {_UNSUPPORTED}.")
+            shape = v2.input_shape(operation, "ses")
+            if shape is not None:
+                check_form(shape, form)
             return action(state, req, form)
         except ApiError as error:
             if operation in _SEND_OPERATIONS and error.status != 200 and not error.logged:

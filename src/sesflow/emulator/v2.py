@@ -24,6 +24,14 @@ Handler = Callable[[EmulatorState, Request, dict[str, str], dict[str, Any]], Res
 
 
 @cache
+def input_shape(operation: str, service: str = "sesv2") -> Any:
+    """botocore's input shape of an operation of ``sesv2`` (or ``ses``)."""
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+
+
+@cache
 def _routes() -> tuple[dict[tuple[str, str], str], list[tuple[str, re.Pattern[str], str]]]:
     """(exact routes, pattern routes) of every sesv2 operation, from botocore's model."""
     import botocore.session
