@@ -29,8 +29,8 @@ def check(shape: Shape, value: Any, path: str) -> None:
     if kind == "structure":
         if not isinstance(value, dict):
             raise _fail(path, value, "Member must be a structure")
-        members = shape.members
-        for name in shape.required_members:  # type: ignore[attr-defined]
+        members = shape.members  # type: ignore[attr-defined]
+        for name in shape.required_members:
             member = members[name]
             if member.serialization.get("location") is None and value.get(name) is None:
                 raise _fail(f"{path}.{name}".lstrip("."), None, "Member must not be null")
@@ -94,8 +94,8 @@ def _bounds(size: int, meta: dict[str, Any], path: str, value: Any, what: str) -
 
 def check_form(shape: Shape, form: dict[str, str]) -> None:
     """Check a v1 (query protocol) form: required members present, integers parse (ValidationError)."""
-    members = shape.members
-    for name in shape.required_members:  # type: ignore[attr-defined]
+    members = shape.members  # type: ignore[attr-defined]
+    for name in shape.required_members:
         if not any(key == name or key.startswith(name + ".") for key in form):
             raise ApiError(
                 "ValidationError",
