@@ -150,3 +150,24 @@ def test_priority_sets_the_three_priority_headers(priority: str) -> None:
 
 def test_normal_priority_writes_no_priority_header() -> None:
     assert "priority" not in header_block(_raw()).lower()
+
+
+def test_a_raw_message_is_sent_as_given_with_crlf_and_its_own_message_id() -> None:
+    raw_in = "From: a@example.com\nTo: b@example.org\nMessage-ID: <own@example.com>\nSubject: raw\n\nbody\n"
+    composed = compose(Message(from_="a@example.com", to="b@example.org", cc="c@example.org", raw=raw_in))
+    assert composed.raw == raw_in.replace("\n", "\r\n").encode()
+    assert composed.message_id == "<own@example.com>"
+    assert composed.envelope.to == ("b@example.org", "c@example.org")
+
+
+def test_a_raw_message_without_message_id_gets_one() -> None:
+    composed = compose(
+        Message(from_="a@example.com", to="b@example.org", raw=b"Subject: raw\r\n\r\nbody\r\n")
+    )
+    assert composed.raw.startswith(b"Message-ID: " + composed.message_id.encode() + b"\r\nSubject: raw\r\n")
+
+
+def test_ses_options_are_carried_but_not_written() -> None:
+    message = Message(from_="a@example.com", to="b@example.org", ses={"ConfigurationSetName": "cs"})
+    assert message.ses == {"ConfigurationSetName": "cs"}
+    assert b"ConfigurationSetName" not in compose(message).raw
