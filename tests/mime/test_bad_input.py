@@ -55,6 +55,15 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"list": {"bad key!": "x"}}, "list: 'bad key!' is not a list header key"),
     ({"envelope": {"from": "nope"}}, "envelope.from: 'nope' is not a valid address"),
     ({"dkim": {"domain": "example.com"}}, "dkim: "),
+    (
+        {"dkim": {"domain": "ex.com\r\nX: y", "selector": "s", "private_key": "k"}},
+        "dkim.domain: 'ex.com\\r\\nX: y'",
+    ),
+    (
+        {"attachments": [Attachment(content=b"x", headers={"Content-Type": "text/html"})]},
+        "cannot be set as a part",
+    ),
+    ({"alternatives": ["<p>x</p>"]}, "alternatives[0]: '<p>x</p>' is not an Attachment"),
 ]
 
 

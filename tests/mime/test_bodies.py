@@ -6,6 +6,8 @@ import binascii
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sesflow import Attachment, Message, compose
 from sesflow.mime.encoding import base64_lines, qp
@@ -105,3 +107,13 @@ def test_no_bare_cr_or_lf_reaches_the_wire(text: str) -> None:
     assert _lf(parse(raw).get_body(("plain",)).get_content()) == text.replace("\r\n", "\n").replace(
         "\r", "\n"
     )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=2000))
+def test_quoted_printable_lines_are_at_most_76_and_decode_back(text: str) -> None:
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    encoded = qp(data)
+    assert not BARE_NEWLINE.search(encoded)
+    assert all(len(line) <= 76 for line in encoded.split(b"\r\n"))
+    assert binascii.a2b_qp(encoded).replace(b"\r\n", b"\n") == data

@@ -13,7 +13,7 @@ import itertools
 import re
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sesflow.errors import MessageError
@@ -265,7 +265,7 @@ def compose(
     return Composed(raw=raw, envelope=envelope, message_id=message_id)
 
 
-def _boundaries() -> Any:
+def _boundaries() -> Callable[[], str]:
     seed = secrets.token_hex(12)
     counter = itertools.count(1)
     return lambda: f"--_sesflow_{seed}_{next(counter)}"

@@ -35,6 +35,17 @@ def sign(raw: bytes, options: DkimOptions) -> bytes:
     """``raw`` with a DKIM-Signature header prepended."""
     import dkim  # dkimpy; imported on use so composing without DKIM does not pay for it
 
+    for name in ("domain", "selector"):
+        value = getattr(options, name)
+        if (
+            not isinstance(value, str)
+            or not value.isascii()
+            or not value
+            or any(c in value for c in "\r\n; ")
+        ):
+            raise MessageError(
+                f"dkim.{name}: {value!r} is not a valid DKIM {name}", hint="e.g. example.com / s1"
+            )
     if options.algorithm not in ("rsa-sha256", "ed25519-sha256"):
         raise MessageError(
             f"dkim.algorithm: {options.algorithm!r} is not supported",

@@ -22,7 +22,7 @@ from sesflow.mime.content import (
     read_file,
 )
 from sesflow.mime.encoding import TextEncoding, base64_lines, encode_text, normalise_newlines
-from sesflow.mime.headers import check_no_newline, fold, param_tokens, unstructured_tokens
+from sesflow.mime.headers import check_header_name, check_no_newline, fold, param_tokens, unstructured_tokens
 from sesflow.mime.model import Attachment, HeaderValue, IcalEvent
 from sesflow.mime.node import MimeNode
 
@@ -136,13 +136,26 @@ def _base64_body(field: str, data: bytes | None, path: str | None, ctx: PartCont
     return ctx.cache.for_content("base64", data, base64_lines)
 
 
-def custom_header_lines(field: str, headers: dict[str, HeaderValue] | None) -> list[bytes]:
-    """Rendered lines for user headers (values as unstructured text, a list gives one line each)."""
-    from sesflow.mime.headers import check_header_name
+_PART_HEADERS = frozenset(
+    {"content-type", "content-transfer-encoding", "content-disposition", "content-id", "mime-version"}
+)
 
+
+def custom_header_lines(
+    field: str, headers: dict[str, HeaderValue] | None, *, of_part: bool = False
+) -> list[bytes]:
+    """Rendered lines for user headers (values as unstructured text, a list gives one line each).
+
+    For a part (``of_part``), the Content-* headers compose writes itself are refused.
+    """
     lines: list[bytes] = []
     for name, value in (headers or {}).items():
         check_header_name(f"{field}", name)
+        if of_part and name.strip().lower() in _PART_HEADERS:
+            raise MessageError(
+                f"{field}: {name!r} cannot be set as a part header; it follows from the attachment's fields",
+                hint="Use content_type, content_disposition, cid or filename instead.",
+            )
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
             raise MessageError(f"{field}[{name!r}]: {value!r} is not a str or a list of str", hint="")
@@ -167,7 +180,7 @@ def attachment_part(field: str, att: Attachment, index: int, ctx: PartContext) -
         raise MessageError(
             f"{field}: {att!r} is not an Attachment", hint="Wrap it in sesflow.Attachment(...)."
         )
-    extra = custom_header_lines(f"{field}.headers", dict(att.headers) if att.headers else None)
+    extra = custom_header_lines(f"{field}.headers", dict(att.headers) if att.headers else None, of_part=True)
     if att.raw is not None:
         raw = att.raw.encode("utf-8") if isinstance(att.raw, str) else att.raw
         return MimeNode("application/octet-stream", raw=normalise_newlines(raw).replace(b"\n", b"\r\n"))
@@ -222,6 +235,10 @@ def _semicolons(tokens: list[str]) -> list[str]:
 
 def alternative_part(field: str, att: Attachment, ctx: PartContext) -> MimeNode:
     """An extra alternative body (e.g. text/x-web-markdown): text/* as text, anything else base64."""
+    if not isinstance(att, Attachment):
+        raise MessageError(
+            f"{field}: {att!r} is not an Attachment", hint="Wrap it in sesflow.Attachment(...)."
+        )
     if att.raw is not None:
         return attachment_part(field, att, 0, ctx)
     data, media, path = _load(field, att, ctx)
@@ -233,7 +250,7 @@ def alternative_part(field: str, att: Attachment, ctx: PartContext) -> MimeNode:
         guess_from = att.filename or (os.fspath(att.path) if att.path is not None else None) or att.href
         guessed = mimetypes.guess_type(guess_from, strict=False)[0] if guess_from else None
         content_type, params = guessed or media or "text/plain", []
-    extra = custom_header_lines(f"{field}.headers", dict(att.headers) if att.headers else None)
+    extra = custom_header_lines(f"{field}.headers", dict(att.headers) if att.headers else None, of_part=True)
     if content_type.startswith("text/"):
         params = [p for p in params if not p.lower().startswith("charset=")]
         node = text_part(field, content_type, data, ctx, params)
