@@ -76,6 +76,11 @@ def test_an_image_with_a_cid_is_inline_by_default_and_others_are_attachments() -
     assert cids == ["<i@x>", "<f@x>"]
 
 
+def test_an_ascii_message_rfc822_is_labelled_8bit_too() -> None:
+    raw = _compose(Attachment(content=b"Subject: plain\r\n\r\nascii\r\n", content_type="message/rfc822"))
+    assert b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 8bit\r\n" in raw
+
+
 def test_message_rfc822_is_8bit_inline_and_unencoded() -> None:
     inner = "From: a@example.com\nSubject: inner\n\nHéllo\n".encode()
     raw = _compose(Attachment(content=inner, content_type="message/rfc822"))

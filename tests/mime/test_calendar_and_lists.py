@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sesflow import IcalEvent, Message, MessageError, compose
@@ -35,6 +37,14 @@ def test_ical_event_filename_and_default_method() -> None:
     calendar = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
     assert calendar.get_param("method") == "PUBLISH"
     assert [a.get_filename() for a in msg.iter_attachments()] == ["meeting.ics"]
+
+
+def test_ical_event_content_can_come_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "event.ics"
+    path.write_text(ICS, encoding="utf-8")
+    msg = parse(compose(_msg(text="x", ical_event=IcalEvent(path=str(path), method="REQUEST"))).raw)
+    calendar = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
+    assert calendar.get_content().replace("\r\n", "\n") == ICS
 
 
 def test_an_invalid_ical_method_is_refused() -> None:

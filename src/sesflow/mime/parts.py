@@ -1,7 +1,7 @@
 """Leaf parts: text bodies, alternatives, attachments and the calendar event, as ``MimeNode`` values.
 
 Attachments are base64 (through the encoded-body cache) except message/* parts, which RFC 2046 5.2.1
-forbids encoding: they are sent as 7bit or 8bit with CRLF line breaks.
+forbids encoding: they are sent as 8bit with CRLF line breaks.
 """
 
 from __future__ import annotations
@@ -225,7 +225,9 @@ def attachment_part(field: str, att: Attachment, index: int, ctx: PartContext) -
     if is_message:
         body = data if data is not None else read_file(f"{field}.path", path or "", ctx.disable_file_access)
         body = normalise_newlines(body).replace(b"\n", b"\r\n")
-        return MimeNode(content_type, params, "7bit" if body.isascii() else "8bit", headers, body)
+        # 8bit whatever the content: a message/* part may not be encoded (RFC 2046 5.2.1), and 8bit also
+        # covers pure ASCII, so the label is right before the bytes are looked at
+        return MimeNode(content_type, params, "8bit", headers, body)
     return MimeNode(content_type, params, "base64", headers, _base64_body(field, data, path, ctx))
 
 
