@@ -87,3 +87,10 @@ def test_a_refused_message_returns_nothing_and_caches_nothing() -> None:
 def test_compose_refuses_something_that_is_not_a_message() -> None:
     with pytest.raises(MessageError, match=r"message: .* is not a sesflow\.Message"):
         compose({"to": "a@example.org"})  # type: ignore[arg-type]
+
+
+def test_a_huge_value_at_fault_is_shortened_in_the_error() -> None:
+    with pytest.raises(MessageError) as error:
+        compose(Message(from_="s@example.com", to="r@example.org", subject="x" * 100_000 + "\n"))
+    assert len(str(error.value)) < 400
+    assert "(100003 characters)" in str(error.value)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from sesflow.errors import MessageError
 from sesflow.mime.headers import check_no_newline, encoded_word, encoded_words
 from sesflow.mime.model import Address, Addresses, Group
+from sesflow.mime.refusal import show
 
 __all__ = ["bare_addresses", "format_tokens", "parse_addresses", "parse_one"]
 
@@ -30,7 +31,7 @@ _LITERAL = re.compile(r"\[[\x21-\x5a\x5e-\x7e]+\]")
 
 def _refuse(field: str, value: object, why: str = "is not a valid address") -> MessageError:
     return MessageError(
-        f"{field}: {value!r} {why}",
+        f"{field}: {show(value)} {why}",
         hint='Write "user@example.com", "Name <user@example.com>" or ("Name", "user@example.com").',
     )
 

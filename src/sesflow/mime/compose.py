@@ -34,6 +34,7 @@ from sesflow.mime.parts import (
     ical_parts,
     text_part,
 )
+from sesflow.mime.refusal import show
 from sesflow.mime.tree import shape
 
 __all__ = ["PROTECTED_HEADERS", "compose"]
@@ -74,11 +75,11 @@ _MSG_ID = re.compile(r"<?([^<>@\s\"]+@[^<>@\s\"]+)>?")
 
 def _message_id(field: str, value: str) -> str:
     if not isinstance(value, str):
-        raise MessageError(f"{field}: {value!r} is not a str", hint="Write <unique@domain>.")
+        raise MessageError(f"{field}: {show(value)} is not a str", hint="Write <unique@domain>.")
     check_no_newline(field, value)
     match = _MSG_ID.fullmatch(value.strip())
     if not match or not match.group(1).isascii():
-        raise MessageError(f"{field}: {value!r} is not a valid message id", hint="Write <unique@domain>.")
+        raise MessageError(f"{field}: {show(value)} is not a valid message id", hint="Write <unique@domain>.")
     return f"<{match.group(1)}>"
 
 
@@ -92,9 +93,11 @@ def _date(value: _dt.datetime | str | None) -> str:
         try:
             email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
-            raise MessageError(f"date: {value!r} is not an RFC 5322 date", hint="Pass a datetime.") from None
+            raise MessageError(
+                f"date: {show(value)} is not an RFC 5322 date", hint="Pass a datetime."
+            ) from None
         return value.strip()
-    raise MessageError(f"date: {value!r} is not a datetime or a str", hint="Pass a datetime.")
+    raise MessageError(f"date: {show(value)} is not a datetime or a str", hint="Pass a datetime.")
 
 
 def _single(field: str, value: Any) -> Address | None:
@@ -102,7 +105,7 @@ def _single(field: str, value: Any) -> Address | None:
     if not items:
         return None
     if len(items) != 1 or isinstance(items[0], Group):
-        raise MessageError(f"{field}: {value!r} must be exactly one address", hint="Pass one address.")
+        raise MessageError(f"{field}: {show(value)} must be exactly one address", hint="Pass one address.")
     return items[0]
 
 
@@ -127,7 +130,10 @@ def _envelope(message: Message, sender: Address | None, from_: Address | None, r
     if isinstance(given, Envelope):
         given = {"from": given.from_, "to": list(given.to)}
     if not isinstance(given, Mapping):
-        raise MessageError(f"envelope: {given!r} is not an Envelope or a mapping", hint="")
+        raise MessageError(
+            f"envelope: {show(given)} is not an Envelope or a mapping",
+            hint='Write {"from": ..., "to": [...]}.',
+        )
     env_from = _single("envelope.from", given.get("from") or given.get("from_"))
     env_from = env_from or sender or from_
     if env_from is None:
@@ -155,12 +161,16 @@ def _custom_headers(message: Message, list_names: list[str]) -> list[bytes]:
     if not headers:
         return []
     if not isinstance(headers, Mapping):
-        raise MessageError(f"headers: {headers!r} is not a mapping of name to value", hint="")
+        raise MessageError(
+            f"headers: {show(headers)} is not a mapping of name to value", hint='Write {"X-Name": "value"}.'
+        )
     seen: set[str] = set()
     for name in headers:
         key = str(name).strip().lower()
         if key in seen:
-            raise MessageError(f"headers: {name!r} is given twice (names are case-insensitive)", hint="")
+            raise MessageError(
+                f"headers: {name!r} is given twice (names are case-insensitive)", hint="Keep one of them."
+            )
         seen.add(key)
         if key in PROTECTED_HEADERS:
             raise MessageError(
@@ -174,14 +184,17 @@ def _custom_headers(message: Message, list_names: list[str]) -> list[bytes]:
                 hint=f"Set only one of headers[{name!r}] and Message.{field}.",
             )
         if key in list_names:
-            raise MessageError(f"headers: {name!r} conflicts with Message.list, which also sets it", hint="")
+            raise MessageError(
+                f"headers: {name!r} conflicts with Message.list, which also sets it",
+                hint="Set it in one place.",
+            )
     return custom_header_lines("headers", dict(headers))
 
 
 def _raw_message(message: Message, out_headers: list[bytes]) -> bytes:
     raw = message.raw.encode("utf-8") if isinstance(message.raw, str) else message.raw
     if not isinstance(raw, bytes):
-        raise MessageError("raw: the value is not bytes or str", hint="")
+        raise MessageError("raw: the value is not bytes or str", hint="Pass the whole message as bytes.")
     raw = normalise_newlines(raw).replace(b"\n", b"\r\n")
     return b"".join(out_headers) + raw
 
@@ -199,7 +212,7 @@ def compose(
     """
     if not isinstance(message, Message):
         raise MessageError(
-            f"message: {message!r} is not a sesflow.Message", hint="Build a sesflow.Message(...)."
+            f"message: {show(message)} is not a sesflow.Message", hint="Build a sesflow.Message(...)."
         )
     from_ = _single("from_", message.from_)
     sender = _single("sender", message.sender)
@@ -230,7 +243,7 @@ def compose(
         lines.append(fold("References", [_message_id("references", ref) for ref in refs]))
     if message.subject is not None:
         if not isinstance(message.subject, str):
-            raise MessageError(f"subject: {message.subject!r} is not a str", hint="")
+            raise MessageError(f"subject: {show(message.subject)} is not a str", hint="Pass text.")
         lines.append(fold("Subject", unstructured_tokens("subject", message.subject)))
     message_id = (
         _message_id("message_id", message.message_id)
@@ -244,7 +257,9 @@ def compose(
         list_names, list_lines = list_header_lines(message.list)
         lines.extend(list_lines)
     if message.priority not in _PRIORITY:
-        raise MessageError(f"priority: {message.priority!r} is not 'high', 'normal' or 'low'", hint="")
+        raise MessageError(
+            f"priority: {show(message.priority)} is not 'high', 'normal' or 'low'", hint="Use one of those."
+        )
     lines.extend(_PRIORITY[message.priority])
     lines.extend(_custom_headers(message, list_names))
 
@@ -274,7 +289,8 @@ def _boundaries() -> Callable[[], str]:
 def _body_tree(message: Message, cache: EncodedCache | None, limits: ContentLimits) -> MimeNode:
     if message.text_encoding not in ("auto", "quoted-printable", "base64"):
         raise MessageError(
-            f"text_encoding: {message.text_encoding!r} is not 'auto', 'quoted-printable' or 'base64'", hint=""
+            f"text_encoding: {show(message.text_encoding)} is not 'auto', 'quoted-printable' or 'base64'",
+            hint="Use one of those.",
         )
     ctx = PartContext(
         message.text_encoding, message.disable_file_access, message.disable_url_access, cache, limits

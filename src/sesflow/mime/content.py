@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from sesflow.errors import MessageError
+from sesflow.mime.refusal import show
 
 __all__ = [
     "ContentLimits",
@@ -62,7 +63,7 @@ def decode_str(field: str, content: str, encoding: str | None) -> bytes:
         return content.encode(name)
     except LookupError:
         raise MessageError(
-            f"{field}.encoding: {encoding!r} is not a known encoding",
+            f"{field}.encoding: {show(encoding)} is not a known encoding",
             hint="Use base64, hex, binary or a text codec such as utf-8.",
         ) from None
     except (ValueError, UnicodeError):

@@ -8,6 +8,7 @@ from typing import Any
 
 from sesflow.errors import MessageError
 from sesflow.mime.model import DkimOptions
+from sesflow.mime.refusal import show
 
 __all__ = ["dkim_options", "sign"]
 
@@ -20,7 +21,7 @@ def dkim_options(value: DkimOptions | Mapping[str, Any]) -> DkimOptions:
         return value
     if not isinstance(value, Mapping):
         raise MessageError(
-            f"dkim: {value!r} is not DkimOptions or a mapping", hint="Use sesflow.DkimOptions(...)."
+            f"dkim: {show(value)} is not DkimOptions or a mapping", hint="Use sesflow.DkimOptions(...)."
         )
     try:
         options = DkimOptions(**dict(value))
@@ -44,7 +45,7 @@ def sign(raw: bytes, options: DkimOptions) -> bytes:
             or any(c in value for c in "\r\n; ")
         ):
             raise MessageError(
-                f"dkim.{name}: {value!r} is not a valid DKIM {name}", hint="e.g. example.com / s1"
+                f"dkim.{name}: {show(value)} is not a valid DKIM {name}", hint="e.g. example.com / s1"
             )
     if options.algorithm not in ("rsa-sha256", "ed25519-sha256"):
         raise MessageError(

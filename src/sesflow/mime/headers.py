@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from sesflow.errors import MessageError
+from sesflow.mime.refusal import show
 
 __all__ = [
     "MAX_LINE",
@@ -41,7 +42,7 @@ def check_no_newline(field: str, value: str) -> None:
     """Refuse CR or LF in a header value (they would let a value inject headers)."""
     if "\r" in value or "\n" in value:
         raise MessageError(
-            f"{field}: {value!r} contains a line break (CR or LF), which is not allowed in a header",
+            f"{field}: {show(value)} contains a line break (CR or LF), which is not allowed in a header",
             hint="Remove the line break; header injection is refused.",
         )
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sesflow.errors import MessageError
 from sesflow.mime.headers import check_no_newline, encoded_words, fold
+from sesflow.mime.refusal import show
 
 __all__ = ["list_header_lines", "list_header_names"]
 
@@ -35,7 +36,10 @@ def _url(field: str, value: str) -> str:
     check_no_newline(field, value)
     url = re.sub(r"[\s<>]+", "", value)
     if not url:
-        raise MessageError(f"{field}: {value!r} is not a URL or an address", hint="")
+        raise MessageError(
+            f"{field}: {show(value)} is not a URL or an address",
+            hint="e.g. https://example.com/u or u@example.com.",
+        )
     if re.match(r"(?i)(https?|mailto|ftp):", url):
         return url
     if _ADDRESS.fullmatch(url):
@@ -65,14 +69,14 @@ def _entries(field: str, raw: Any) -> list[tuple[str, str]]:
         elif isinstance(item, Mapping) and isinstance(item.get("url"), str):
             comment = item.get("comment") or ""
             if not isinstance(comment, str):
-                raise MessageError(f"{field}: comment {comment!r} is not a str", hint="")
+                raise MessageError(f"{field}: comment {show(comment)} is not a str", hint="Pass text.")
             out.append((item["url"], comment))
         elif isinstance(item, list | tuple):
             out.extend(_entries(field, list(item)))
         else:
             raise MessageError(
-                f"{field}: {item!r} is not a URL, an address or a {{'url': ..., 'comment': ...}} mapping",
-                hint="",
+                f"{field}: {show(item)} is not a URL, an address or a {{'url': ..., 'comment': ...}} mapping",
+                hint="e.g. 'https://example.com/u' or {'url': ..., 'comment': 'Unsubscribe'}.",
             )
     return out
 
@@ -85,13 +89,13 @@ def list_header_lines(options: Mapping[str, Any]) -> tuple[list[str], list[bytes
     https_unsubscribe = False
     for raw_key, raw_value in options.items():
         key = str(raw_key).strip().lower().replace("_", "-")
-        field = f"list[{raw_key!r}]"
+        field = f"list[{show(raw_key)}]"
         if key == "one-click":
             one_click = bool(raw_value)
             continue
         if not _KEY.fullmatch(key):
             raise MessageError(
-                f"list: {raw_key!r} is not a list header key", hint="e.g. 'unsubscribe', 'id'."
+                f"list: {show(raw_key)} is not a list header key", hint="e.g. 'unsubscribe', 'id'."
             )
         entries = _entries(field, raw_value)
         if not entries:

@@ -25,6 +25,7 @@ from sesflow.mime.encoding import TextEncoding, base64_lines, encode_text, norma
 from sesflow.mime.headers import check_header_name, check_no_newline, fold, param_tokens, unstructured_tokens
 from sesflow.mime.model import Attachment, HeaderValue, IcalEvent
 from sesflow.mime.node import MimeNode
+from sesflow.mime.refusal import show
 
 __all__ = [
     "PartContext",
@@ -59,7 +60,7 @@ def _text_bytes(field: str, value: str | bytes) -> bytes:
             ) from None
         return value
     if not isinstance(value, str):
-        raise MessageError(f"{field}: {value!r} is not text", hint="Pass str or UTF-8 bytes.")
+        raise MessageError(f"{field}: {show(value)} is not text", hint="Pass str or UTF-8 bytes.")
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError:
@@ -81,7 +82,7 @@ def _split_type(field: str, value: str) -> tuple[str, list[str]]:
     main, *params = (p.strip() for p in value.split(";"))
     main = main.lower()
     if main.count("/") != 1 or not all(main.split("/")) or " " in main:
-        raise MessageError(f"{field}: {value!r} is not a valid content type", hint="Write type/subtype.")
+        raise MessageError(f"{field}: {show(value)} is not a valid content type", hint="Write type/subtype.")
     return main, [p for p in params if p]
 
 
@@ -94,7 +95,10 @@ def _load(field: str, att: Attachment, ctx: PartContext) -> tuple[bytes | None, 
         if isinstance(content, bytearray | memoryview):
             return bytes(content), None, None
         if not isinstance(content, str):
-            raise MessageError(f"{field}.content: {type(content).__name__} is not bytes or str", hint="")
+            raise MessageError(
+                f"{field}.content: {type(content).__name__} is not bytes or str",
+                hint="Pass bytes, str or a data: URL.",
+            )
         if is_data_url(content) and att.encoding is None:
             data, media = parse_data_url(f"{field}.content", content, ctx.limits)
             return data, media, None
@@ -111,7 +115,9 @@ def _load(field: str, att: Attachment, ctx: PartContext) -> tuple[bytes | None, 
         data, media = fetch_url(where, text, ctx.disable_url_access, ctx.limits)
         return data, media, None
     if att.path is None:
-        raise MessageError(f"{where}: {text!r} is not an http(s) or data: URL", hint="Use path= for files.")
+        raise MessageError(
+            f"{where}: {show(text)} is not an http(s) or data: URL", hint="Use path= for files."
+        )
     if ctx.disable_file_access:
         read_file(where, text, True)
     return None, None, text
@@ -158,7 +164,10 @@ def custom_header_lines(
             )
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
-            raise MessageError(f"{field}[{name!r}]: {value!r} is not a str or a list of str", hint="")
+            raise MessageError(
+                f"{field}[{name!r}]: {show(value)} is not a str or a list of str",
+                hint="Header values are text.",
+            )
         for item in values:
             lines.append(fold(name, unstructured_tokens(f"{field}[{name!r}]", item)))
     return lines
@@ -178,7 +187,7 @@ def attachment_part(field: str, att: Attachment, index: int, ctx: PartContext) -
     """An attachment (or a cid part): content type, disposition, RFC 2231 file name, body."""
     if not isinstance(att, Attachment):
         raise MessageError(
-            f"{field}: {att!r} is not an Attachment", hint="Wrap it in sesflow.Attachment(...)."
+            f"{field}: {show(att)} is not an Attachment", hint="Wrap it in sesflow.Attachment(...)."
         )
     extra = custom_header_lines(f"{field}.headers", dict(att.headers) if att.headers else None, of_part=True)
     if att.raw is not None:
@@ -197,7 +206,8 @@ def attachment_part(field: str, att: Attachment, index: int, ctx: PartContext) -
     )
     if disposition not in ("inline", "attachment"):
         raise MessageError(
-            f"{field}.content_disposition: {disposition!r} is not 'inline' or 'attachment'", hint=""
+            f"{field}.content_disposition: {show(disposition)} is not 'inline' or 'attachment'",
+            hint="Use one of those.",
         )
     filename: str | None
     if att.filename is False:
@@ -239,7 +249,7 @@ def alternative_part(field: str, att: Attachment, ctx: PartContext) -> MimeNode:
     """An extra alternative body (e.g. text/x-web-markdown): text/* as text, anything else base64."""
     if not isinstance(att, Attachment):
         raise MessageError(
-            f"{field}: {att!r} is not an Attachment", hint="Wrap it in sesflow.Attachment(...)."
+            f"{field}: {show(att)} is not an Attachment", hint="Wrap it in sesflow.Attachment(...)."
         )
     if att.raw is not None:
         return attachment_part(field, att, 0, ctx)
@@ -266,7 +276,7 @@ def ical_parts(field: str, event: IcalEvent, ctx: PartContext) -> tuple[MimeNode
     """The ``text/calendar; method=...`` alternative and the ``application/ics`` attachment."""
     if not isinstance(event, IcalEvent):
         raise MessageError(
-            f"{field}: {event!r} is not an IcalEvent", hint="Wrap it in sesflow.IcalEvent(...)."
+            f"{field}: {show(event)} is not an IcalEvent", hint="Wrap it in sesflow.IcalEvent(...)."
         )
     method = (event.method or "PUBLISH").strip().upper()
     if not method.isascii() or not method.replace("-", "").isalnum():
