@@ -93,4 +93,4 @@ def test_a_huge_value_at_fault_is_shortened_in_the_error() -> None:
     with pytest.raises(MessageError) as error:
         compose(Message(from_="s@example.com", to="r@example.org", subject="x" * 100_000 + "\n"))
     assert len(str(error.value)) < 400
-    assert "(100003 characters)" in str(error.value)
+    assert "(100004 characters)" in str(error.value)  # the repr: quotes and the escaped newline
