@@ -15,18 +15,16 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Ma
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from sesflow.errors import ConfigError, MessageError, OutcomeUnknownError, SendError
+from sesflow.mime import Composed, Message, compose
 from sesflow.send.limiter import GCRALimiter, RateLimiter
 from sesflow.send.result import SendResult, nodemailer_message_id
 from sesflow.send.retry import RetryPolicy
 from sesflow.send.transport import RawEmail, Transport
 
-if TYPE_CHECKING:
-    from sesflow.mime import Composed, Message
-
-Sendable: TypeAlias = "Message | Composed"
+Sendable: TypeAlias = Message | Composed
 
 
 class Mailer:
@@ -210,8 +208,6 @@ class Mailer:
             return SendResult(status="failed", envelope=None, error=error, message=message)
 
     def _deliver(self, message: Sendable, ses: Mapping[str, Any] | None) -> SendResult:
-        from sesflow.mime import Composed, compose
-
         composed = message if isinstance(message, Composed) else compose(message)
         options = dict(getattr(message, "ses", None) or {})
         options.update(ses or {})
