@@ -94,3 +94,10 @@ def test_malformed_api_requests_get_ses_errors(emulator: Emulator) -> None:
     assert (
         unsigned.status_code == 403 and unsigned.headers["x-amzn-errortype"] == "MissingAuthenticationToken"
     )
+
+
+def test_messages_since_accepts_epoch_seconds(emulator: Emulator, sesv2: Any) -> None:
+    sesv2.send_email(Content={"Raw": {"Data": raw()}})
+    url = f"{emulator.endpoint_url}/_sesflow/messages"
+    assert len(httpx.get(url, params={"since": "0"}).json()["messages"]) == 1
+    assert httpx.get(url, params={"since": "4102444800"}).json()["messages"] == []

@@ -123,6 +123,10 @@ def parse_time(value: object, name: str) -> float:
     if not isinstance(value, str):
         raise ApiError("BadRequestException", f"'{name}' must be an ISO 8601 timestamp.")
     try:
+        return float(value)  # epoch seconds given as text (query strings)
+    except ValueError:
+        pass
+    try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ApiError("BadRequestException", f"'{name}' is not an ISO 8601 timestamp: {value!r}.") from None

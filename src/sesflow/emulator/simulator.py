@@ -68,7 +68,8 @@ class MailboxSimulator:
         self.scale = delay_scale
 
     def _after(self, t: float, low: float, high: float) -> float:
-        return t + self.rng.uniform(low, high) * self.scale
+        # Milliseconds, like every timestamp SES reports.
+        return round(t + self.rng.uniform(low, high) * self.scale, 3)
 
     def plan(self, destination: str, sent_at: float, suppressed: bool) -> list[Event]:
         """The events of one recipient, SEND first, in time order."""
