@@ -5,6 +5,7 @@ late events, fault injection and the pre-signed export downloads.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -142,20 +143,11 @@ def list_messages(state: EmulatorState, req: Request, _: dict[str, str]) -> Resp
         raise ApiError("BadRequest", "'limit' and 'offset' must be integers.") from None
     if not 1 <= limit <= 1000 or offset < 0:
         raise ApiError("BadRequest", "'limit' must be 1..1000 and 'offset' >= 0.")
-    recipient = (query.get("recipient") or "").lower()
     found: list[dict[str, Any]] = []
-    skipped = 0
-    for view in state.store.newest_first():
-        if since is not None and view.sent_at < since:
-            break
-        if recipient and recipient not in (d.lower() for d in view.destinations):
-            continue
-        if skipped < offset:
-            skipped += 1
-            continue
+    for view in itertools.islice(
+        state.store.newest_first(since, query.get("recipient")), offset, offset + limit
+    ):
         found.append(_summary(view, req.received_at))
-        if len(found) >= limit:
-            break
     return json_response({"messages": found, "offset": offset, "limit": limit, "total": state.store.count()})
 
 

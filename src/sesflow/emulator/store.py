@@ -139,15 +139,30 @@ class Store:
             else:
                 yield self._seeded_view(self.batches[number], index)
 
-    def newest_first(self) -> Iterator[MessageView]:
-        """Every message, newest first (the inspection page and ``GET /_sesflow/messages``)."""
-        sources = [_keyed(self.live_times, -1, range(len(self.live_times) - 1, -1, -1))]
+    def newest_first(self, since: float | None = None, recipient: str | None = None) -> Iterator[MessageView]:
+        """Messages sent at or after ``since`` to ``recipient`` (both optional), newest first.
+
+        The recipient of a seeded message is checked before its view is built, so filtering a large
+        seeded history stays cheap.
+        """
+        low = since if since is not None else float("-inf")
+        wanted = recipient.lower() if recipient else None
+        sources = [
+            _keyed(
+                self.live_times,
+                -1,
+                range(len(self.live_times) - 1, bisect_left(self.live_times, low) - 1, -1),
+            )
+        ]
         for number, batch in enumerate(self.batches):
-            sources.append(_keyed(batch.times, number, range(len(batch.times) - 1, -1, -1)))
+            stop = bisect_left(batch.times, low) - 1
+            sources.append(_keyed(batch.times, number, range(len(batch.times) - 1, stop, -1)))
         for _, number, index in heapq.merge(*sources, reverse=True):
             if number < 0:
-                yield self.live[index].view()
-            else:
+                live = self.live[index]
+                if wanted is None or wanted in (d.lower() for d in live.destinations):
+                    yield live.view()
+            elif wanted is None or self.batches[number].destination(index) == wanted:
                 yield self._seeded_view(self.batches[number], index)
 
     # account resources --------------------------------------------------------------------------------
