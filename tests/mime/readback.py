@@ -185,7 +185,9 @@ def mailparser_views(raws: list[bytes]) -> list[dict[str, Any]]:
             check=True,
         )
     views = []
-    for line in done.stdout.splitlines():
+    for line in done.stdout.split("\n"):  # not splitlines(): U+2028 and friends may sit inside the JSON
+        if not line:
+            continue
         data = json.loads(line)
         parts = []
         for a in data["attachments"]:

@@ -9,11 +9,13 @@ is skipped (with the reason) only when node is not on PATH.
 from __future__ import annotations
 
 import json
+import random
+import re
 from typing import Any
 
 import pytest
 
-from sesflow import Message, compose
+from sesflow import Attachment, Message, compose
 from tests.mime.corpus import build_corpus
 from tests.mime.readback import expected_view, for_mailparser, mailparser_views, node_available, stdlib_view
 
@@ -69,3 +71,43 @@ def test_every_corpus_message_is_crlf_only_with_lines_under_998(corpus: list[Ent
         body = raw.replace(b"\r\n", b"")
         assert b"\r" not in body and b"\n" not in body, name
         assert max(len(line) for line in raw.split(b"\r\n")) <= 998, name
+
+
+def _random_text(rng: random.Random, size: int, newlines: bool) -> str:
+    """Random text drawn from ASCII, Latin, Greek, CJK, emoji and (optionally) every newline style."""
+    pools = ["abc xyz 123 =.?_-", "éüßøÅÇ", "αβγΩ", "日本語中文", "🚀😀✨", "\t "]
+    if newlines:
+        pools.append("\r\n\r\n")
+    return "".join(rng.choice(rng.choice(pools)) for _ in range(rng.randint(0, size)))
+
+
+def test_random_messages_read_back_the_same_in_both_parsers() -> None:
+    rng = random.Random(20261121)
+    messages = [
+        Message(
+            from_=(_random_text(rng, 40, False), "a@example.com"),
+            to=[(_random_text(rng, 40, False), "b@example.org")],
+            subject=_random_text(rng, 120, False),
+            text=_random_text(rng, 2000, True) or "x",
+            html=_random_text(rng, 2000, True) or "x",
+            attachments=[
+                Attachment(_random_text(rng, 60, False).strip() + ".bin", rng.randbytes(rng.randint(0, 500)))
+            ],
+            text_encoding=rng.choice(["auto", "quoted-printable", "base64"]),
+        )
+        for _ in range(60)
+    ]
+    raws = [compose(m).raw for m in messages]
+    expected = [expected_view(m) for m in messages]
+    for view in expected:  # display names are phrases; file names lose surrounding blanks
+        for key in ("from", "to"):
+            view[key] = [[re.sub(r"[ \t]+", " ", name).strip(), address] for name, address in view[key]]
+        for part in view["parts"]:
+            part["filename"] = part["filename"].strip()
+    problems: list[str] = []
+    for index, (raw, view) in enumerate(zip(raws, expected, strict=True)):
+        problems += _differences(f"random #{index} (stdlib)", view, stdlib_view(raw))
+    if node_available():
+        for index, got in enumerate(mailparser_views(raws)):
+            problems += _differences(f"random #{index} (mailparser)", for_mailparser(expected[index]), got)
+    assert not problems, "\n".join(problems)

@@ -23,6 +23,13 @@ BARE_NEWLINE = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 SETTINGS = settings(max_examples=60, deadline=None)
 
 
+def _python_can_read_filename(name: str) -> bool:
+    """Python's get_param unquotes a decoded parameter once more, so it can never return a file name
+    wrapped in double quotes or angle brackets (whatever the encoding); such names are left out."""
+    name = name.strip()
+    return name != "" and not (name[0] + name[-1] in ('""', "<>") and len(name) > 1)
+
+
 def _phrase(name: str) -> str:
     """A display name as a phrase: runs of spaces and tabs are one space."""
     return re.sub(r"[ \t]+", " ", name).strip()
@@ -50,7 +57,7 @@ def test_any_display_name_round_trips(name: str, cc_name: str) -> None:
 
 
 @SETTINGS
-@given(filename=PRINTABLE.filter(lambda s: s.strip() != ""), content=st.binary(max_size=2000))
+@given(filename=PRINTABLE.filter(_python_can_read_filename), content=st.binary(max_size=2000))
 def test_any_filename_and_content_round_trip(filename: str, content: bytes) -> None:
     raw = compose(
         Message(
