@@ -226,3 +226,13 @@ def test_every_attempt_is_in_the_sends_log(make_emulator: Any) -> None:
         (1, 429, "SendEmail"),
     ]
     assert all(start <= s["t"] <= time.time() for s in sends)
+
+
+def test_x_ses_headers_of_a_raw_message_are_honoured(sesv2: Any, emulator: Emulator) -> None:
+    sesv2.create_configuration_set(ConfigurationSetName="news")
+    extra = "X-SES-CONFIGURATION-SET: news\r\nX-SES-MESSAGE-TAGS: campaign=fall, kind=promo\r\n"
+    message_id = sesv2.send_email(Content={"Raw": {"Data": raw(extra=extra)}})["MessageId"]
+    tags = sesv2.get_message_insights(MessageId=message_id)["EmailTags"]
+    assert tags == [{"Name": "campaign", "Value": "fall"}, {"Name": "kind", "Value": "promo"}]
+    missing = raw(extra="X-SES-CONFIGURATION-SET: nope\r\n")
+    assert error_of(sesv2.send_email, Content={"Raw": {"Data": missing}})[0] == "NotFoundException"

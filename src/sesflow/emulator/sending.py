@@ -21,7 +21,7 @@ from sesflow.emulator.store import Store
 from sesflow.emulator.wire import ApiError
 
 MAX_RECIPIENTS = 50
-_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc"})
+_SCANNED_HEADERS = frozenset({"from", "to", "cc", "bcc", "x-ses-configuration-set", "x-ses-message-tags"})
 MAX_SIZE = {"v1": 10 * 1024 * 1024, "v2": 40 * 1024 * 1024}
 
 
@@ -140,8 +140,16 @@ class Sender:
                 "MessageRejected",
                 f"Message length is more than {MAX_SIZE[protocol]} bytes long: '{len(out.raw)}'.",
             )
+        fields = header_fields(out.raw, _SCANNED_HEADERS)
+        # SES honours these two headers of a raw message (and removes them before delivery).
+        if out.configuration_set is None and fields.get("x-ses-configuration-set"):
+            out.configuration_set = fields["x-ses-configuration-set"][0]
+        for value in fields.get("x-ses-message-tags", []):
+            for pair in value.split(","):
+                name, sep, tag = pair.partition("=")
+                if sep and name.strip():
+                    out.tags.append((name.strip(), tag.strip()))
         if out.from_address is None or not out.destinations:
-            fields = header_fields(out.raw, _ADDRESS_HEADERS)
             if out.from_address is None:
                 out.from_address = bare_address(fields.get("from", [""])[0])
             if not out.destinations:
