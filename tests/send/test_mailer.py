@@ -11,7 +11,7 @@ import pytest
 
 from sesflow import Attachment, Mailer, Message, RetryPolicy, SESTransport
 from sesflow.emulator import Emulator
-from sesflow.errors import ConfigError, MessageError, ServiceUnavailableError
+from sesflow.errors import ConfigError, ConnectionFailedError, MessageError, ServiceUnavailableError
 from sesflow.send import NO_RETRY
 from tests.send.conftest import Private, message, session
 
@@ -61,6 +61,29 @@ def test_server_errors_are_retried_until_ses_accepts(
     assert result.attempts == 3
     assert [s["status"] for s in ses.sends()] == [500, 500, 200]
     assert [m["MessageId"] for m in ses.messages()] == [result.response]
+
+
+def test_throttled_sends_are_retried_until_they_fit() -> None:
+    # No client-side limit against an account of 2 recipients/s: SES throttles, the Mailer backs off.
+    with Emulator(port=0, max_send_rate=2) as limited:
+        sender = SESTransport(session=session(), endpoint_url=limited.endpoint_url)
+        policy = RetryPolicy(base_delay=0.2, max_delay=1.0, deadline=30.0, max_attempts=20)
+        with Mailer(sender, max_connections=4, retry=policy) as mailer:
+            results = list(mailer.send_many(message(f"r{i}@example.org") for i in range(4)))
+        sender.close()
+        sends = Private(limited.endpoint_url).sends()
+    assert [r.status for r in results] == ["sent"] * 4
+    assert sum(r.attempts for r in results) == len(sends) > 4
+    assert [s["status"] for s in sends].count(200) == 4
+
+
+def test_an_unreachable_endpoint_is_retried_then_reported(transport: Make) -> None:
+    url = "http://127.0.0.1:1"  # nothing listens on port 1
+    with Mailer(transport(endpoint_url=url), retry=RetryPolicy(max_attempts=3, base_delay=0.01)) as mailer:
+        result = mailer.send(message("ann@example.org"))
+    assert result.status == "failed"
+    assert isinstance(result.error, ConnectionFailedError)
+    assert result.attempts == 3
 
 
 def test_retries_stop_at_max_attempts(ses: Private, transport: Make) -> None:
