@@ -115,7 +115,10 @@ def test_realistic_delays_hide_future_events(make_emulator: Any) -> None:
     sesv2 = client("sesv2", make_emulator(event_delay_scale=1.0))
     to = "complaint@simulator.amazonses.com"
     message_id = sesv2.send_email(Content={"Raw": {"Data": raw(to)}})["MessageId"]
-    assert insights(sesv2, message_id)[to] == ["SEND"]
+    assert insights(sesv2, message_id)[to] in (
+        ["SEND"],
+        ["SEND", "DELIVERY"],
+    )  # the complaint is >= 1 min away
 
 
 def test_seed_makes_the_simulator_deterministic(make_emulator: Any) -> None:
