@@ -16,6 +16,7 @@ the key.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
@@ -187,7 +188,17 @@ class PostgresConnection(BaseModel):
         """The dlt destination for this server."""
         import dlt
 
-        return dlt.destinations.postgres(credentials=self.dsn())
+        return dlt.destinations.postgres(credentials=_complete_for_dlt(self.dsn()))
+
+
+def _complete_for_dlt(url: str) -> str:
+    """``url`` with a user name and a (maybe empty) password, which dlt insists on; libpq does not."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.username or os.environ.get("PGUSER") or getpass.getuser()
+    password = parts.password if parts.password is not None else os.environ.get("PGPASSWORD", "")
+    netloc = f"{quote(unquote(user), safe='')}:{quote(unquote(password), safe='')}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 class DltConnection(BaseModel):

@@ -29,9 +29,10 @@ DataFormat = Literal["JSON", "CSV"]
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
+# The key columns are NOT NULL, as dlt makes primary keys; other columns are nullable.
 EMAIL_SCHEMA = pa.schema(
     [
-        pa.field("messageid", pa.string()),
+        pa.field("messageid", pa.string(), nullable=False),
         pa.field("fromemailaddress", pa.string()),
         pa.field("destination", pa.string()),
         pa.field("subject", pa.string()),
@@ -44,8 +45,8 @@ EMAIL_SCHEMA = pa.schema(
 )
 EVENT_SCHEMA = pa.schema(
     [
-        pa.field("messageid", pa.string()),
-        pa.field("position", pa.int64()),
+        pa.field("messageid", pa.string(), nullable=False),
+        pa.field("position", pa.int64(), nullable=False),
         pa.field("timestamp", TIMESTAMP),
         pa.field("type", pa.string()),
         pa.field("destination", pa.string()),
@@ -177,6 +178,9 @@ def build_tables(records: Iterable[tuple[Mapping[str, Any], str]]) -> ExportTabl
             details = ev.get("details")
             ev_details.append(None if details is None else _json_text(details))
         row += 1
+    if None in columns["messageid"]:
+        row = columns["messageid"].index(None) + 1
+        raise DownloadError(f"record {row} of the export has no MessageId; sesflow cannot key it")
     arrays = [
         parse_timestamps(values) if name == "sendtimestamp" else pa.array(values, pa.string())
         for name, values in columns.items()

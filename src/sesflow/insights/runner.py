@@ -87,9 +87,9 @@ class SyncSummary:
         return data
 
 
-def pipeline_name(source: str, task: StreamTask) -> str:
+def pipeline_name(source: str, target: str, task: StreamTask) -> str:
     """The dlt pipeline name of a stream: stable across machines, so the destination state is found."""
-    return re.sub(r"[^0-9a-z_]+", "_", f"sesflow_{source}_{task.schema}_{task.table}".lower())
+    return re.sub(r"[^0-9a-z_]+", "_", f"sesflow_{source}_{target}_{task.schema}_{task.table}".lower())
 
 
 def sync(
@@ -124,6 +124,8 @@ def sync(
     if isinstance(target, AwsSesConnection):
         raise ConfigError(f"target: {plan.config.target} is an API connection; the target must be a database")
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    for task in tasks:
+        _check_target(plan.config.target, target, task)
     folder = Path(pipelines_dir) if pipelines_dir else sesflow_home() / "pipelines"
     summary = SyncSummary(plan.config.source, plan.config.target)
     started = time.monotonic()
@@ -173,7 +175,7 @@ def _run_stream(
     forward(StreamStarted(index, total, task.name, task.object, task.mode))
     started = time.monotonic()
     pipeline = dlt.pipeline(
-        pipeline_name=pipeline_name(plan.config.source, task),
+        pipeline_name=pipeline_name(plan.config.source, plan.config.target, task),
         destination=target.destination(),
         dataset_name=task.schema,
         pipelines_dir=str(folder),
@@ -192,6 +194,18 @@ def _run_stream(
         raise _unwrap(exc, plan.config.target) from None
     stream.seconds = round(time.monotonic() - started, 3)
     forward(StreamDone(task.name, stream.emails, stream.events, stream.seconds))
+
+
+def _check_target(name: str, target: TargetConnection, task: StreamTask) -> None:
+    # DuckDB names a file's catalog after its stem; a schema of the same name makes every table reference
+    # ambiguous ("ses.ses_emails" in ses.duckdb), and the load fails half-way. Refuse it up front.
+    if isinstance(target, DuckDbConnection) and Path(target.instance).stem == task.schema:
+        raise ConfigError(
+            f"target {name}: the DuckDB file {target.instance} and the schema {task.schema!r} of "
+            f"{task.object} have the same name, which DuckDB cannot tell apart",
+            hint="Rename the file (e.g. sesflow.duckdb) or choose another schema in object: "
+            "(e.g. ses_data.{stream_name}).",
+        )
 
 
 def _file_format(target: TargetConnection) -> str | None:
