@@ -199,7 +199,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--with-node", action="store_true", help="also run Nodemailer 10 (installs it)")
     parser.add_argument("--seconds", type=float, default=1.0, help="time per row, contender and round")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds; the best round of each cell counts")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds; the best round of each cell counts")
     args = parser.parse_args()
     f = fixtures()
     rows: dict[str, dict[str, float]] = {kind: {} for kind in KINDS}
