@@ -54,3 +54,24 @@ def test_presigned_url_is_signed_with_the_configured_key(strict: Any) -> None:
 
 def test_any_mode_accepts_any_key(emulator: Any) -> None:
     client("sesv2", emulator, "whatever", "at-all").get_account()
+
+
+def test_old_signature_and_wrong_region_are_refused(strict: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    def signed(region: str) -> httpx.Response:
+        request = AWSRequest("GET", f"{strict.endpoint_url}/v2/email/account")
+        botocore.auth.SigV4Auth(Credentials(KEY, SECRET), "ses", region).add_auth(request)
+        return httpx.get(request.url, headers=dict(request.headers))
+
+    assert signed("us-east-1").status_code == 200
+    wrong = signed("eu-west-1")
+    assert wrong.status_code == 403 and wrong.headers["x-amzn-errortype"] == "SignatureDoesNotMatch"
+    # botocore reads its clock through get_current_datetime: sign as if it were 2020.
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: dt.datetime(2020, 1, 1))
+    old = signed("us-east-1")
+    assert old.status_code == 403 and "Signature expired" in old.text

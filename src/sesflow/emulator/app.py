@@ -136,7 +136,16 @@ class EmulatorApp:
                 operation = form.get("Action", "")
                 if not operation:
                     raise ApiError("MissingAction", "Could not find operation to perform.")
-            verify_header_signature(req.method, raw_path, req.raw_query, req.headers, req.body, state.secrets)
+            verify_header_signature(
+                req.method,
+                raw_path,
+                req.raw_query,
+                req.headers,
+                req.body,
+                state.secrets,
+                self.config.region,
+                req.received_at,
+            )
             delay = self.config.latency_ms + state.faults.latency_for(operation)
             if delay > 0:
                 await asyncio.sleep(delay / 1000.0)

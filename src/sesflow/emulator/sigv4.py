@@ -110,6 +110,8 @@ def verify_header_signature(
     headers: dict[str, str],
     body: bytes,
     secrets: dict[str, str] | None,
+    region: str = "us-east-1",
+    now: float | None = None,
 ) -> str:
     """Check the ``Authorization`` header of a request; return the access key id.
 
@@ -125,6 +127,13 @@ def verify_header_signature(
     if secret is None:
         raise ApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
     amz_date = headers.get("x-amz-date", "")
+    if credential.region != region:
+        raise ApiError(
+            "SignatureDoesNotMatch",
+            f"Credential should be scoped to a valid region, not '{credential.region}'. ",
+            403,
+        )
+    _check_skew(amz_date, time.time() if now is None else now)
     payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
     canonical = canonical_request(
         method, raw_path, canonical_query(raw_query), headers, signed_headers, payload_hash
@@ -137,6 +146,25 @@ def verify_header_signature(
     if not hmac.compare_digest(expected, signature):
         raise ApiError("SignatureDoesNotMatch", SIGNATURE_MISMATCH, 403)
     return credential.key
+
+
+def _check_skew(amz_date: str, now: float) -> None:
+    """Reject a request signed more than 15 minutes away from now, as AWS does."""
+    try:
+        signed = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        raise ApiError(
+            "IncompleteSignature", "Authorization requires a valid X-Amz-Date header.", 400
+        ) from None
+    if abs(now - signed) > 15 * 60:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+        raise ApiError(
+            "SignatureDoesNotMatch",
+            f"Signature expired: {amz_date} is now earlier than {stamp} (current time - 15 min.)"
+            if signed < now
+            else f"Signature not yet current: {amz_date} is still later than {stamp} (current time + 15 min)",
+            403,
+        )
 
 
 def presign_url(
