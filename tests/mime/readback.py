@@ -19,6 +19,8 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
+import idna
+
 from sesflow import Attachment, Message
 from sesflow.mime import Address, Group
 
@@ -40,7 +42,7 @@ def norm_address(address: str) -> str:
     """An address with its domain in lowercase ASCII (punycode) when the local part is ASCII."""
     local, _, domain = address.rpartition("@")
     if local.isascii():
-        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+        domain = idna.encode(domain, uts46=True).decode("ascii") if not domain.isascii() else domain
         return f"{local}@{domain.lower()}"
     return f"{local}@{domain.lower()}"
 

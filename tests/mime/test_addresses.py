@@ -54,6 +54,11 @@ def test_idn_domain_becomes_punycode_when_local_part_is_ascii() -> None:
     assert composed.envelope.to == ("info@xn--bcher-kva.example",)
 
 
+def test_idn_uses_idna_2008_so_sharp_s_is_kept() -> None:
+    composed = compose(Message(from_="s@example.com", to="info@straße.example", text="x"))
+    assert composed.envelope.to == ("info@xn--strae-oqa.example",)  # IDNA 2003 would say strasse.example
+
+
 def test_utf8_local_part_keeps_the_address_in_utf8() -> None:
     composed = compose(Message(from_="s@example.com", to="用户@例子.广告", text="x"))
     assert "To: 用户@例子.广告" in header_block(composed.raw)

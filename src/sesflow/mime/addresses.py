@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+import idna
+
 from sesflow.errors import MessageError
 from sesflow.mime.headers import check_no_newline, encoded_word, encoded_words
 from sesflow.mime.model import Address, Addresses, Group
 from sesflow.mime.refusal import show
 
-__all__ = ["bare_addresses", "format_tokens", "parse_addresses", "parse_one"]
+__all__ = ["bare_addresses", "format_tokens", "parse_addresses", "parse_one", "to_ascii_domain"]
 
 _ATEXT = r"A-Za-z0-9!#$%&'*+\-/=?^_`{|}~"
 _PHRASE = re.compile(rf"[{_ATEXT}]+(?: [{_ATEXT}]+)*")
@@ -34,6 +36,15 @@ def _refuse(field: str, value: object, why: str = "is not a valid address") -> M
         f"{field}: {show(value)} {why}",
         hint='Write "user@example.com", "Name <user@example.com>" or ("Name", "user@example.com").',
     )
+
+
+def to_ascii_domain(domain: str) -> str:
+    """An internationalised domain in its ASCII (punycode) form: IDNA 2008 with UTS 46 mapping.
+
+    Python's built-in "idna" codec is IDNA 2003, which maps "ß" to "ss" and so names another domain.
+    Raises UnicodeError (idna.IDNAError is one) for a name that is not valid.
+    """
+    return idna.encode(domain, uts46=True).decode("ascii")
 
 
 def _normalise_address(field: str, address: str, shown: object) -> str:
@@ -55,7 +66,7 @@ def _normalise_address(field: str, address: str, shown: object) -> str:
     if not all(_ULABEL.fullmatch(label) for label in labels):
         raise _refuse(field, shown)
     try:
-        ascii_domain = domain.encode("idna").decode("ascii")
+        ascii_domain = to_ascii_domain(domain)
     except UnicodeError:
         raise _refuse(field, shown, "has a domain that is not a valid internationalised name") from None
     if not local.isascii():

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sesflow.errors import MessageError
-from sesflow.mime.addresses import bare_addresses, format_tokens, parse_addresses
+from sesflow.mime.addresses import bare_addresses, format_tokens, parse_addresses, to_ascii_domain
 from sesflow.mime.cache import DEFAULT_CACHE, EncodedCache
 from sesflow.mime.content import ContentLimits
 from sesflow.mime.dkim import dkim_options, sign
@@ -151,7 +151,7 @@ def _id_domain(address: Address | None) -> str:
         return "sesflow.invalid"
     domain = address.address.rpartition("@")[2]
     try:
-        return domain if domain.isascii() else domain.encode("idna").decode("ascii")
+        return domain if domain.isascii() else to_ascii_domain(domain)
     except UnicodeError:
         return "sesflow.invalid"
 
