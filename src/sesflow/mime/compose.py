@@ -191,12 +191,59 @@ def _custom_headers(message: Message, list_names: list[str]) -> list[bytes]:
     return custom_header_lines("headers", dict(headers))
 
 
-def _raw_message(message: Message, out_headers: list[bytes]) -> bytes:
+def _raw_message(message: Message, message_id: str) -> tuple[bytes, str]:
+    """The given raw message with CRLF line breaks, and its Message-ID (added when it has none)."""
     raw = message.raw.encode("utf-8") if isinstance(message.raw, str) else message.raw
     if not isinstance(raw, bytes):
         raise MessageError("raw: the value is not bytes or str", hint="Pass the whole message as bytes.")
     raw = normalise_newlines(raw).replace(b"\n", b"\r\n")
-    return b"".join(out_headers) + raw
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    found = re.search(rb"(?im)^message-id:[ \t]*(<[^>\r\n]+>)", head)
+    if found:
+        return raw, found.group(1).decode("ascii", "replace")
+    if re.search(rb"(?im)^message-id:", head):
+        return raw, message_id  # an unusual Message-ID is kept as written
+    return b"Message-ID: " + message_id.encode("ascii") + b"\r\n" + raw, message_id
+
+
+def _header_lines(
+    message: Message,
+    from_: Address | None,
+    sender: Address | None,
+    recipients: dict[str, list[Address | Group]],
+    message_id: str,
+) -> list[bytes]:
+    """Every top-level header line, in order, ending with the custom headers."""
+    lines: list[bytes] = []
+    if from_ is not None:
+        lines.append(fold("From", format_tokens([from_])))
+    if sender is not None:
+        lines.append(fold("Sender", format_tokens([sender])))
+    for name, items in recipients.items():
+        if items:
+            lines.append(fold(name, format_tokens(items)))
+    if message.in_reply_to:
+        lines.append(fold("In-Reply-To", [_message_id("in_reply_to", message.in_reply_to)]))
+    if message.references:
+        refs = message.references.split() if isinstance(message.references, str) else list(message.references)
+        lines.append(fold("References", [_message_id("references", ref) for ref in refs]))
+    if message.subject is not None:
+        if not isinstance(message.subject, str):
+            raise MessageError(f"subject: {show(message.subject)} is not a str", hint="Pass text.")
+        lines.append(fold("Subject", unstructured_tokens("subject", message.subject)))
+    lines.append(b"Message-ID: " + message_id.encode("ascii") + b"\r\n")
+    lines.append(b"Date: " + _date(message.date).encode("ascii") + b"\r\n")
+    list_names: list[str] = []
+    if message.list:
+        list_names, list_lines = list_header_lines(message.list)
+        lines.extend(list_lines)
+    if message.priority not in _PRIORITY:
+        raise MessageError(
+            f"priority: {show(message.priority)} is not 'high', 'normal' or 'low'", hint="Use one of those."
+        )
+    lines.extend(_PRIORITY[message.priority])
+    lines.extend(_custom_headers(message, list_names))
+    return lines
 
 
 def compose(
@@ -223,54 +270,14 @@ def compose(
     envelope = _envelope(
         message, sender, from_, bare_addresses(to) + bare_addresses(cc) + bare_addresses(bcc)
     )
-
-    raw_given = message.raw is not None
-    lines: list[bytes] = []
-    if from_ is not None:
-        lines.append(fold("From", format_tokens([from_])))
-    if sender is not None:
-        lines.append(fold("Sender", format_tokens([sender])))
-    if to:
-        lines.append(fold("To", format_tokens(to)))
-    if cc:
-        lines.append(fold("Cc", format_tokens(cc)))
-    if reply_to:
-        lines.append(fold("Reply-To", format_tokens(reply_to)))
-    if message.in_reply_to:
-        lines.append(fold("In-Reply-To", [_message_id("in_reply_to", message.in_reply_to)]))
-    if message.references:
-        refs = message.references.split() if isinstance(message.references, str) else list(message.references)
-        lines.append(fold("References", [_message_id("references", ref) for ref in refs]))
-    if message.subject is not None:
-        if not isinstance(message.subject, str):
-            raise MessageError(f"subject: {show(message.subject)} is not a str", hint="Pass text.")
-        lines.append(fold("Subject", unstructured_tokens("subject", message.subject)))
     message_id = (
         _message_id("message_id", message.message_id)
         if message.message_id
         else f"<{uuid.uuid4()}@{_id_domain(from_ or sender)}>"
     )
-    lines.append(b"Message-ID: " + message_id.encode("ascii") + b"\r\n")
-    lines.append(b"Date: " + _date(message.date).encode("ascii") + b"\r\n")
-    list_names: list[str] = []
-    if message.list:
-        list_names, list_lines = list_header_lines(message.list)
-        lines.extend(list_lines)
-    if message.priority not in _PRIORITY:
-        raise MessageError(
-            f"priority: {show(message.priority)} is not 'high', 'normal' or 'low'", hint="Use one of those."
-        )
-    lines.extend(_PRIORITY[message.priority])
-    lines.extend(_custom_headers(message, list_names))
-
-    if raw_given:
-        body = _raw_message(message, [])
-        if not re.search(rb"(?im)^message-id:", body.split(b"\r\n\r\n", 1)[0]):
-            body = b"Message-ID: " + message_id.encode("ascii") + b"\r\n" + body
-        else:
-            found = re.search(rb"(?im)^message-id:\s*(<[^>\r\n]+>)", body)
-            message_id = found.group(1).decode("ascii", "replace") if found else message_id
-        raw = body
+    lines = _header_lines(message, from_, sender, {"To": to, "Cc": cc, "Reply-To": reply_to}, message_id)
+    if message.raw is not None:
+        raw, message_id = _raw_message(message, message_id)
     else:
         lines.append(b"MIME-Version: 1.0\r\n")
         _body_tree(message, cache, limits or ContentLimits()).render(lines, _boundaries())
