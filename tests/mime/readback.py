@@ -11,6 +11,7 @@ import email
 import hashlib
 import json
 import mimetypes
+import os
 import shutil
 import subprocess
 import tempfile
@@ -182,7 +183,7 @@ def mailparser_views(raws: list[bytes]) -> list[dict[str, Any]]:
             input="\n".join(paths),
             capture_output=True,
             text=True,
-            env={"NODE_PATH": str(modules), "PATH": shutil.os.environ.get("PATH", "")},  # type: ignore[attr-defined]
+            env={**os.environ, "NODE_PATH": str(modules)},
             timeout=300,
             check=True,
         )
