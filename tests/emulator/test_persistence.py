@@ -47,6 +47,7 @@ def test_messages_events_jobs_and_lists_survive_a_restart(make_emulator: Any, tm
     assert insights[-1]["Type"] == "OPEN"
     raw_answer = httpx.get(f"{second.endpoint_url}/_sesflow/messages/{message_id}/raw")
     assert raw_answer.content == raw("ann@example.org")
+    assert again.get_account()["SendQuota"]["SentLast24Hours"] == 1.0
 
 
 def test_memory_mode_forgets(make_emulator: Any) -> None:

@@ -26,6 +26,11 @@ class SendLimiter:
         self._day: deque[tuple[float, int]] = deque()
         self._day_sum = 0
 
+    def restore(self, t: float, recipients: int) -> None:
+        """Count a send accepted before a restart (``--data-dir``) in the 24-hour window."""
+        self._day.append((t, recipients))
+        self._day_sum += recipients
+
     def sent_last_24h(self, now: float) -> int:
         """Recipients accepted in the last 24 hours."""
         self._expire(now)

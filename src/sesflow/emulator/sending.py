@@ -10,6 +10,7 @@ import email.message
 import email.utils
 import random
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -107,6 +108,10 @@ class Sender:
         self.log = log
         self.rng = rng
         self.limiter = SendLimiter(config.max_send_rate, config.max_24h_send)
+        day_ago = time.time() - 86_400
+        for message in store.live:  # sends kept in --data-dir still count against the 24-hour quota
+            if message.sent_at > day_ago:
+                self.limiter.restore(message.sent_at, len(message.destinations))
         self.simulator = MailboxSimulator(
             rng, config.open_probability, config.click_probability, config.event_delay_scale
         )
