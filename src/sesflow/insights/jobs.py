@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from sesflow.errors import ExportLimitError
 from sesflow.insights.exports import ExportClient, ExportResult
-from sesflow.insights.windows import Window
+from sesflow.insights.windows import Window, WindowPlanner
 
 OnLimit = Literal["split", "fail"]
 
@@ -24,7 +24,6 @@ OnLimit = Literal["split", "fail"]
 class _Slot:
     window: Window
     future: Future[ExportResult] | None = None
-    children: list[_Slot] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class SplitEvent:
 
 
 def export_in_order(
-    windows: Iterable[Window],
+    windows: Iterable[Window] | WindowPlanner,
     exporter: ExportClient,
     *,
     max_concurrent: int = 3,
@@ -46,7 +45,9 @@ def export_in_order(
     """Export every window and yield the complete (never truncated) results in time order.
 
     Raises the first ``SyncError`` met, after stopping the other jobs; results before it were yielded.
+    A ``WindowPlanner`` is told about splits and fits, so the windows not yet planned adapt.
     """
+    planner = windows if isinstance(windows, WindowPlanner) else None
     pending = iter(windows)
     order: list[_Slot] = []  # leaves in time order: running, queued or finished-but-not-yet-yielded
     lookahead = max(2 * max_concurrent, max_concurrent + 2)
@@ -54,49 +55,75 @@ def export_in_order(
     pool = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="sesflow-export")
     try:
         while True:
+            if on_limit == "split":
+                order = _split_truncated(order, exporter.settings.max_results, planner, on_split)
             while not exhausted and len(order) < lookahead:
                 window = next(pending, None)
                 if window is None:
                     exhausted = True
                 else:
                     order.append(_Slot(window))
-            running = [slot for slot in order if slot.future is not None and not slot.future.done()]
+            running = sum(1 for slot in order if slot.future is not None and not slot.future.done())
             for slot in order:
-                if len(running) >= max_concurrent:
+                if running >= max_concurrent:
                     break
                 if slot.future is None:
                     slot.future = pool.submit(exporter.export, slot.window)
-                    running.append(slot)
+                    running += 1
             while order and order[0].future is not None and order[0].future.done():
                 head = order[0]
                 assert head.future is not None
                 result = head.future.result()  # raises the window's SyncError
-                if not result.truncated:
-                    order.pop(0)
-                    yield result
-                    continue
+                if result.truncated:
+                    break  # split above on the next turn (or refused there)
+                order.pop(0)
+                if planner is not None:
+                    planner.fitted(result.window, result.exported)
+                yield result
+            if order and _is_truncated(order[0]):
                 if on_limit == "fail":
                     raise ExportLimitError(
-                        f"the export of {head.window} hit the limit of "
+                        f"the export of {order[0].window} hit the limit of "
                         f"{exporter.settings.max_results} records",
                         hint="Use a smaller range_interval, or on_limit: split to let sesflow split windows.",
                     )
-                if not head.window.splittable:
+                if not order[0].window.splittable:
                     raise ExportLimitError(
                         f"more than {exporter.settings.max_results} messages were sent within one second "
-                        f"({head.window}); the export API cannot return them all",
+                        f"({order[0].window}); the export API cannot return them all",
                     )
-                halves = head.window.halves()
-                if on_split is not None:
-                    on_split(SplitEvent(head.window, halves))
-                order[0:1] = [_Slot(halves[0]), _Slot(halves[1])]
-                break  # submit the halves before looking further
+                continue
             if not order and exhausted:
                 return
             busy = [slot.future for slot in order if slot.future is not None and not slot.future.done()]
-            head_future = order[0].future if order else None
-            if busy and (head_future is None or not head_future.done()):
+            if busy:
                 wait(busy, return_when=FIRST_COMPLETED)
     finally:
         exporter.stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _is_truncated(slot: _Slot) -> bool:
+    future = slot.future
+    return future is not None and future.done() and future.exception() is None and future.result().truncated
+
+
+def _split_truncated(
+    order: list[_Slot],
+    cap: int,
+    planner: WindowPlanner | None,
+    on_split: Callable[[SplitEvent], None] | None,
+) -> list[_Slot]:
+    """``order`` with every finished, truncated, splittable window replaced by its two halves, in place."""
+    out: list[_Slot] = []
+    for slot in order:
+        if _is_truncated(slot) and slot.window.splittable:
+            halves = slot.window.halves()
+            if planner is not None:
+                planner.split(slot.window)
+            if on_split is not None:
+                on_split(SplitEvent(slot.window, halves))
+            out.extend((_Slot(halves[0]), _Slot(halves[1])))
+        else:
+            out.append(slot)
+    return out

@@ -28,7 +28,7 @@ from sesflow.insights.progress import (
     WindowDone,
 )
 from sesflow.insights.records import ExportTables
-from sesflow.insights.windows import floor_second, plan_windows
+from sesflow.insights.windows import WindowPlanner, floor_second
 
 STATE_KEY = "last_end"
 
@@ -124,7 +124,7 @@ def _exports(
         progress(RangePlanned(start, stop, bool(saved)))
         if start >= stop:
             return
-        windows = plan_windows(start, stop, Interval.parse(inputs.range_interval))
+        windows = WindowPlanner(start, stop, Interval.parse(inputs.range_interval))
         settings = ExportSettings(
             data_format=inputs.data_format,
             poll_interval=inputs.poll_interval,

@@ -63,3 +63,42 @@ def plan_windows(start: datetime, end: datetime, interval: Interval) -> Iterator
             following = min(current + MIN_WINDOW, end)
         yield Window(current, following)
         current = following
+
+
+class WindowPlanner:
+    """Windows of ``interval`` from ``start`` to ``end`` that learn from splits.
+
+    Once a window had to be bisected, the windows after it start at the size that fitted (a busy account
+    is busy every day: exporting each following day whole, only to split it again, wastes a job per level).
+    When windows come back well under the cap, the size doubles again, up to ``interval``.
+    """
+
+    def __init__(self, start: datetime, end: datetime, interval: Interval, *, cap: int = 10_000) -> None:
+        self._current = floor_second(start)
+        self._end = floor_second(end)
+        self._interval = interval
+        self._cap = cap
+        self._length: timedelta | None = None  # None: the nominal interval
+
+    def __iter__(self) -> Iterator[Window]:
+        while self._current < self._end:
+            if self._length is None:
+                following = self._interval.add_to(self._current)
+            else:
+                following = self._current + self._length
+            following = min(max(following, self._current + MIN_WINDOW), self._end)
+            yield Window(self._current, following)
+            self._current = following
+
+    def split(self, window: Window) -> None:
+        """``window`` hit the cap: plan the next windows no longer than its halves."""
+        half = timedelta(seconds=max(1, int(window.seconds // 2)))
+        self._length = half if self._length is None else min(self._length, half)
+
+    def fitted(self, window: Window, records: int) -> None:
+        """``window`` came back with ``records``: well under the cap, let the next windows grow back."""
+        if self._length is None or records * 3 > self._cap or window.end - window.start < self._length:
+            return
+        doubled = self._length * 2
+        nominal = self._interval.add_to(window.end) - window.end
+        self._length = None if doubled >= nominal else doubled
