@@ -156,7 +156,7 @@ def ensure_mailparser() -> Path:
     if not (modules / "mailparser" / "package.json").exists():
         NODE_DIR.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--silent", MAILPARSER],
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", "--save-exact", MAILPARSER],
             cwd=NODE_DIR,
             check=True,
             timeout=600,
