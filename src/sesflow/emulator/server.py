@@ -106,8 +106,19 @@ class Emulator:
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def start(self) -> Emulator:
-        """Start serving and wait until the emulator answers."""
-        sock = _bind(self.config.host, self.config.port)
+        """Start serving and wait until the emulator answers.
+
+        A fixed port still held by an emulator that is shutting down is retried for up to 5 seconds.
+        """
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                sock = _bind(self.config.host, self.config.port)
+                break
+            except EmulatorError:
+                if self.config.port == 0 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         self.port = sock.getsockname()[1]
         self.app = create_app(self.config)
         self._server = _uvicorn_server(self.app, self.config)
