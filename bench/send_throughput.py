@@ -48,7 +48,7 @@ def run_sesflow(url: str, connections: int, count: int) -> dict[str, Any]:
 
 def run_nodemailer(url: str, connections: int, count: int) -> dict[str, Any]:
     """Nodemailer 6 with ``maxConnections=connections``, no sendingRate."""
-    answer = run_node(endpoint=url, rate=0, recipients=1, count=count, connections=connections)
+    answer = run_node(endpoint=url, rate=0, recipients=1, count=count, connections=connections, warmup=True)
     return {
         "messages": count,
         "failed": answer["failed"],
