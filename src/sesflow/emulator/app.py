@@ -7,12 +7,15 @@ app still runs under any ASGI server (uvicorn here).
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from typing import Any
 
 from sesflow.emulator import private, v1, v2, web
 from sesflow.emulator.config import EmulatorConfig
+from sesflow.emulator.messages import header_fields
+from sesflow.emulator.sending import header_addresses
 from sesflow.emulator.sigv4 import verify_header_signature
 from sesflow.emulator.state import EmulatorState
 from sesflow.emulator.validation import check, check_form
@@ -22,16 +25,28 @@ log = logging.getLogger("sesflow.emulator")
 
 _SEND_OPERATIONS = {"SendEmail", "SendRawEmail"}
 _UNSUPPORTED = "is not supported by the sesflow emulator"
+_ADDRESS_HEADERS = frozenset({"to", "cc", "bcc"})
 
 
 def _count_recipients(req: Request, protocol: str) -> int:
-    """Best-effort recipient count of a send that failed before it was decoded (for the sends log)."""
+    """Best-effort recipient count of a send that failed before it was decoded (for the sends log).
+
+    Explicit destinations when given, else the To/Cc/Bcc headers of a raw message (as a send would count).
+    """
     try:
         if protocol == "v1":
-            return sum(1 for k in req.form() if ".member." in k and ("Destination" in k))
-        body = v2.parse_body(req)
-        dest = body.get("Destination") or {}
-        return sum(len(dest.get(k) or []) for k in ("ToAddresses", "CcAddresses", "BccAddresses"))
+            form = req.form()
+            count = sum(1 for k in form if ".member." in k and ("Destination" in k))
+            data = form.get("RawMessage.Data")
+        else:
+            body = v2.parse_body(req)
+            dest = body.get("Destination") or {}
+            count = sum(len(dest.get(k) or []) for k in ("ToAddresses", "CcAddresses", "BccAddresses"))
+            data = ((body.get("Content") or {}).get("Raw") or {}).get("Data")
+        if count or not isinstance(data, str):
+            return count
+        fields = header_fields(base64.b64decode(data), _ADDRESS_HEADERS)
+        return len(set(header_addresses([v for values in fields.values() for v in values])))
     except Exception:
         return 0
 

@@ -1,9 +1,17 @@
-"""Injected faults for reliability tests (``POST /_sesflow/faults``), cleared by ``DELETE``."""
+"""Injected faults for reliability tests (``POST /_sesflow/faults``), cleared by ``DELETE``.
+
+A named operation can be answered with any SES error: ``{"operation": "SendEmail", "error_code":
+"MailFromDomainNotVerifiedException", "status": 400}``; the front end renders it the way its API does
+(v2 JSON with ``x-amzn-ErrorType``, v1 XML ``ErrorResponse``). Without ``error_code`` the status picks AWS's
+generic 5xx errors (500 InternalFailure, 503 ServiceUnavailable).
+"""
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sesflow.emulator.wire import ApiError
@@ -15,6 +23,76 @@ _STATUS_ERRORS = {
     ),
     503: ("ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
 }
+_KNOWN_KEYS = frozenset(
+    {
+        "fail_export_jobs",
+        "error_message",
+        "operation",
+        "status",
+        "error_code",
+        "message",
+        "count",
+        "probability",
+        "latency_ms",
+        "truncate_downloads",
+        "expire_urls",
+    }
+)
+_ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9._]{0,127}$")
+
+
+@cache
+def _models() -> tuple[frozenset[str], dict[str, int]]:
+    """(operation names, error code -> HTTP status) of botocore's ``ses`` and ``sesv2`` models."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    operations: set[str] = set()
+    statuses: dict[str, int] = {}
+    for service in ("ses", "sesv2"):
+        model = session.get_service_model(service)
+        operations.update(model.operation_names)
+        for shape in model.error_shapes:
+            error = shape.metadata.get("error", {})
+            status = int(error.get("httpStatusCode", 400))
+            statuses.setdefault(shape.name, status)
+            statuses.setdefault(str(error.get("code") or shape.name), status)
+    return frozenset(operations), statuses
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError("BadRequestException", message)
+
+
+def _whole(body: dict[str, Any], key: str, minimum: int = 0) -> int | None:
+    """An optional integer field (not a bool), at least ``minimum``."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _bad(f"'{key}' must be an integer >= {minimum}, got {value!r}.")
+    return value
+
+
+def _text(body: dict[str, Any], key: str) -> str | None:
+    """An optional non-empty string field."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise _bad(f"'{key}' must be a non-empty string, got {value!r}.")
+    return value
+
+
+def _operation(body: dict[str, Any]) -> str | None:
+    """The optional ``operation`` field, checked against the operations of both SES APIs."""
+    name = _text(body, "operation")
+    if name is not None and name not in _models()[0]:
+        raise _bad(
+            f"Unknown operation {name!r}: give an operation name of the ses or sesv2 API "
+            "(e.g. SendEmail, SendRawEmail, GetAccount, CreateExportJob)."
+        )
+    return name
 
 
 @dataclass(slots=True)
@@ -24,6 +102,43 @@ class OperationFault:
     status: int
     count: int | None
     probability: float | None
+    code: str = ""
+    message: str = ""
+
+
+def operation_fault(body: dict[str, Any]) -> tuple[str, OperationFault]:
+    """The (operation, fault) a ``status``/``error_code`` body asks for (validated; bad -> 400)."""
+    operation = _operation(body)
+    if operation is None:
+        raise _bad("'operation' (e.g. SendEmail) is required with 'status' or 'error_code'.")
+    code = _text(body, "error_code")
+    if code is not None and not _ERROR_CODE.match(code):
+        raise _bad(f"'error_code' must be an SES error code such as MessageRejected, got {code!r}.")
+    status = _whole(body, "status")
+    if status is None:
+        if code is None:
+            raise _bad("Give 'status' (500 or 503) or an 'error_code'.")
+        status = _models()[1].get(code, 400)  # the status botocore's model gives that error
+    if not 400 <= status <= 599:
+        raise _bad(f"'status' must be an HTTP error status in 400..599, got {status}.")
+    if code is None:
+        if status not in _STATUS_ERRORS:
+            raise _bad(f"'status' {status} needs an 'error_code' (only 500 and 503 have a default one).")
+        code, default_message = _STATUS_ERRORS[status]
+    else:
+        default_message = f"{code} (injected by the sesflow emulator)."
+    message = _text(body, "message") or default_message
+    count = _whole(body, "count", 1)
+    probability = body.get("probability")
+    if probability is not None:
+        if isinstance(probability, bool) or not isinstance(probability, int | float):
+            raise _bad(f"'probability' must be a number in 0..1, got {probability!r}.")
+        probability = float(probability)
+        if not 0.0 <= probability <= 1.0:
+            raise _bad(f"'probability' must be a number in 0..1, got {probability!r}.")
+    if count is None and probability is None:
+        count = 1
+    return operation, OperationFault(status, count, probability, code, message)
 
 
 @dataclass(slots=True)
@@ -38,45 +153,53 @@ class Faults:
     rng: random.Random = field(default_factory=random.Random)
 
     def add(self, body: dict[str, Any]) -> None:
-        """Add the faults described by a ``POST /_sesflow/faults`` body (validated; bad -> 400)."""
-        known = {
-            "fail_export_jobs",
-            "error_message",
-            "operation",
-            "status",
-            "count",
-            "probability",
-            "latency_ms",
-            "truncate_downloads",
-            "expire_urls",
-        }
-        unknown = sorted(set(body) - known)
+        """Add the faults described by a ``POST /_sesflow/faults`` body.
+
+        The whole body is validated before anything changes; a bad one raises an ``ApiError`` (400) whose
+        message names the field.
+        """
+        unknown = sorted(set(body) - _KNOWN_KEYS)
         if unknown:
-            raise ApiError("BadRequestException", f"Unknown fault field(s): {', '.join(unknown)}.")
-        try:
-            if "fail_export_jobs" in body:
-                self.fail_export_jobs += int(body["fail_export_jobs"])
-                if body.get("error_message"):
-                    self.export_error_message = str(body["error_message"])
-            if "truncate_downloads" in body:
-                self.truncate_downloads += int(body["truncate_downloads"])
-            if "latency_ms" in body:
-                self.latency_ms[str(body.get("operation", "*"))] = float(body["latency_ms"])
-            elif "status" in body:
-                status = int(body["status"])
-                if status not in _STATUS_ERRORS:
-                    raise ApiError("BadRequestException", "'status' must be 500 or 503.")
-                if not body.get("operation"):
-                    raise ApiError(
-                        "BadRequestException", "'operation' (e.g. SendEmail) is required with 'status'."
-                    )
-                count = int(body["count"]) if body.get("count") is not None else None
-                probability = float(body["probability"]) if body.get("probability") is not None else None
-                if count is None and probability is None:
-                    count = 1
-                self.operations[str(body["operation"])] = OperationFault(status, count, probability)
-        except (TypeError, ValueError) as exc:
-            raise ApiError("BadRequestException", f"Bad fault value: {exc}.") from None
+            raise _bad(
+                f"Unknown fault field(s): {', '.join(unknown)}. Known: {', '.join(sorted(_KNOWN_KEYS))}."
+            )
+        wants_error = "status" in body or "error_code" in body
+        if "latency_ms" in body and wants_error:
+            raise _bad("Give 'latency_ms' or 'status'/'error_code' in one fault, not both.")
+        if not wants_error and "latency_ms" not in body:
+            for key in ("message", "count", "probability"):
+                if key in body:
+                    raise _bad(f"'{key}' only goes with 'status' or 'error_code'.")
+        if not ({"fail_export_jobs", "truncate_downloads", "latency_ms", "expire_urls"} & set(body)) and (
+            not wants_error
+        ):
+            raise _bad(
+                "No fault given: use fail_export_jobs, operation + status/error_code, latency_ms, "
+                "truncate_downloads or expire_urls."
+            )
+        fail_jobs = _whole(body, "fail_export_jobs")
+        export_message = _text(body, "error_message")
+        truncate = _whole(body, "truncate_downloads")
+        latency: tuple[str, float] | None = None
+        if "latency_ms" in body:
+            value = body["latency_ms"]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise _bad(f"'latency_ms' must be a number >= 0, got {value!r}.")
+            latency = (_operation(body) or "*", float(value))
+        injected = operation_fault(body) if wants_error else None
+        if "expire_urls" in body and not isinstance(body["expire_urls"], bool):
+            raise _bad(f"'expire_urls' must be true or false, got {body['expire_urls']!r}.")
+        # Everything is valid: apply.
+        if fail_jobs is not None:
+            self.fail_export_jobs += fail_jobs
+        if export_message is not None:
+            self.export_error_message = export_message
+        if truncate is not None:
+            self.truncate_downloads += truncate
+        if latency is not None:
+            self.latency_ms[latency[0]] = latency[1]
+        if injected is not None:
+            self.operations[injected[0]] = injected[1]
 
     def latency_for(self, operation: str) -> float:
         """Injected latency in milliseconds for one call of ``operation``."""
@@ -85,7 +208,7 @@ class Faults:
         return self.latency_ms.get(operation, self.latency_ms.get("*", 0.0))
 
     def check_operation(self, operation: str) -> None:
-        """Raise the injected 5xx error if this call of ``operation`` must fail."""
+        """Raise the injected error if this call of ``operation`` must fail."""
         fault = self.operations.get(operation)
         if fault is None:
             return
@@ -97,8 +220,7 @@ class Faults:
                 del self.operations[operation]
         elif fault.probability is not None and self.rng.random() >= fault.probability:
             return
-        code, message = _STATUS_ERRORS[fault.status]
-        raise ApiError(code, message, fault.status, sender_fault=False)
+        raise ApiError(fault.code, fault.message, fault.status, sender_fault=fault.status < 500)
 
     def take_export_failure(self) -> str | None:
         """The error message for a new export job that must fail, or None."""
