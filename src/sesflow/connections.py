@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import boto3
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+DUCKDB_MEMORY_LIMIT = os.environ.get("SESFLOW_DUCKDB_MEMORY_LIMIT", "256MB")
 SECRET_KEYS = frozenset({"secret_access_key", "session_token", "password", "access_key_id", "credentials"})
 
 
@@ -147,10 +148,13 @@ class DuckDbConnection(BaseModel):
     def destination(self) -> Any:
         """The dlt destination for this file."""
         import dlt
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
         path = Path(os.path.expanduser(self.instance)).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(credentials=str(path))
+        # DuckDB's default memory limit is 80% of RAM; a sync spills to disk instead of growing that big.
+        credentials = DuckDbCredentials(str(path), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+        return dlt.destinations.duckdb(credentials=credentials)
 
 
 class PostgresConnection(BaseModel):

@@ -23,6 +23,7 @@ from sesflow.insights.records import DataFormat, ExportTables, parse_export
 from sesflow.insights.windows import Window
 
 MAX_RESULTS = 10_000
+_PARSE_LOCK = threading.Lock()
 _THROTTLE_CODES = frozenset(
     {"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"}
 )
@@ -223,7 +224,11 @@ class ExportClient:
             self._on_event(JobEvent(window, job_id, "DOWNLOADING"))
             try:
                 data = self._download(str(url))
-                tables = parse_export(data, self.settings.data_format)
+                size = len(data)
+                # Parsing is CPU-bound under the GIL: one at a time costs no speed and bounds the memory.
+                with _PARSE_LOCK:
+                    tables = parse_export(data, self.settings.data_format)
+                del data
             except DownloadError as exc:
                 problem = exc.message
                 continue
@@ -231,7 +236,7 @@ class ExportClient:
                 problem = f"the file holds {tables.rows} records, the job reported {expected}"
                 continue
             self._on_event(JobEvent(window, job_id, "PARSED"))
-            return ExportResult(window, job_id, expected, False, tables, len(data))
+            return ExportResult(window, job_id, expected, False, tables, size)
         raise DownloadError(
             f"the export of {window} (job {job_id}) could not be downloaded whole: {problem}",
             hint="Rerun; the saved state has not moved past this window.",

@@ -50,7 +50,7 @@ def export_in_order(
     planner = windows if isinstance(windows, WindowPlanner) else None
     pending = iter(windows)
     order: list[_Slot] = []  # leaves in time order: running, queued or finished-but-not-yet-yielded
-    lookahead = max(2 * max_concurrent, max_concurrent + 2)
+    lookahead = max_concurrent + 2  # bounds the finished results held back for window order
     exhausted = False
     pool = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="sesflow-export")
     try:

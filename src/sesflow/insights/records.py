@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -56,12 +57,21 @@ EVENT_SCHEMA = pa.schema(
 RAW_COLUMN = "_raw"
 _KNOWN = frozenset(EMAIL_SCHEMA.names) | {"events"}
 _NESTED = frozenset({"emailtags", "events"})
+_SPECIAL = frozenset({"sendtimestamp", "emailtags", "destination"})
 _NON_ALNUM = re.compile(r"[^0-9a-z]")
+_KEY_CACHE: dict[str, str] = {}
 
 
 def normalise_key(key: str) -> str:
     """The column name for an export key: lowercased, every non-alphanumeric character dropped."""
     return _NON_ALNUM.sub("", key.lower())
+
+
+def _cache_key(key: str) -> str:
+    normal = normalise_key(key)
+    if len(_KEY_CACHE) < 10_000:  # keys are few; the bound only guards against a pathological file
+        _KEY_CACHE[key] = normal
+    return normal
 
 
 @dataclass(frozen=True)
@@ -137,9 +147,40 @@ def _csv_records(data: bytes) -> Iterator[tuple[Mapping[str, Any], str]]:
         yield record, orjson.dumps(record).decode()
 
 
+CHUNK_RECORDS = 2048
+
+
 def build_tables(records: Iterable[tuple[Mapping[str, Any], str]]) -> ExportTables:
-    """Build both tables in one pass over ``(record, raw JSON text)`` pairs."""
+    """Build both tables from ``(record, raw JSON text)`` pairs, a chunk of records at a time.
+
+    Chunks keep the Python objects alive at any moment to a few thousand records; the Arrow chunks are
+    then concatenated (unknown keys met in only some chunks become null elsewhere).
+    """
+    iterator = iter(records)
+    parts: list[ExportTables] = []
+    while True:
+        chunk = list(itertools.islice(iterator, CHUNK_RECORDS))
+        if not chunk and parts:
+            break
+        parts.append(_build_chunk(chunk))
+        if len(chunk) < CHUNK_RECORDS:
+            break
+    if len(parts) == 1:
+        return parts[0]
+    return ExportTables(
+        emails=pa.concat_tables([part.emails for part in parts], promote_options="permissive"),
+        events=pa.concat_tables([part.events for part in parts]),
+    )
+
+
+def _build_chunk(records: Iterable[tuple[Mapping[str, Any], str]]) -> ExportTables:
+    """Both tables for one chunk, in one pass."""
     columns: dict[str, list[Any]] = {name: [] for name in EMAIL_SCHEMA.names}
+    plain = [(name, columns[name]) for name in EMAIL_SCHEMA.names if name not in _SPECIAL]
+    send_times = columns["sendtimestamp"]
+    tags = columns["emailtags"]
+    destinations = columns["destination"]
+    message_ids = columns["messageid"]
     extra: dict[str, list[Any]] = {}
     raws: list[str] = []
     ev_id: list[str | None] = []
@@ -148,35 +189,48 @@ def build_tables(records: Iterable[tuple[Mapping[str, Any], str]]) -> ExportTabl
     ev_type: list[Any] = []
     ev_dest: list[Any] = []
     ev_details: list[str | None] = []
+    keys = _KEY_CACHE
     row = 0
     for record, raw in records:
-        fields = {normalise_key(key): value for key, value in record.items()}
-        for name, values in columns.items():
-            values.append(_scalar(name, fields.get(name)))
-        for name, value in fields.items():
-            if name in _KNOWN or not name:
-                continue
-            column = extra.get(name)
-            if column is None:
-                column = extra[name] = [None] * row
-            column.append(_json_text(value) if isinstance(value, dict | list) else value)
-        for column in extra.values():
-            if len(column) <= row:
-                column.append(None)
+        fields = {(keys.get(key) or _cache_key(key)): value for key, value in record.items()}
+        get = fields.get
+        for name, values in plain:
+            value = get(name)
+            values.append(value if value is None or type(value) is str else _text(value))
+        send_times.append(get("sendtimestamp"))
+        value = get("emailtags")
+        tags.append(None if value is None else _json_text(value))
+        value = get("destination")
+        destinations.append(
+            ", ".join(str(item) for item in value) if isinstance(value, list) else _text(value)
+        )
+        if not fields.keys() <= _KNOWN:
+            for name, value in fields.items():
+                if name in _KNOWN or not name:
+                    continue
+                column = extra.get(name)
+                if column is None:
+                    column = extra[name] = [None] * row
+                column.append(_json_text(value) if isinstance(value, dict | list) else value)
+        if extra:
+            for column in extra.values():
+                if len(column) <= row:
+                    column.append(None)
         raws.append(raw)
-        message_id = columns["messageid"][-1]
-        events = fields.get("events") or []
-        for position, event in enumerate(events if isinstance(events, list) else []):
-            if not isinstance(event, dict):
-                continue
-            ev = {normalise_key(key): value for key, value in event.items()}
-            ev_id.append(message_id)
-            ev_pos.append(position)
-            ev_time.append(ev.get("timestamp"))
-            ev_type.append(_text(ev.get("type")))
-            ev_dest.append(_text(ev.get("destination")))
-            details = ev.get("details")
-            ev_details.append(None if details is None else _json_text(details))
+        message_id = message_ids[-1]
+        events = get("events")
+        if events and isinstance(events, list):
+            for position, event in enumerate(events):
+                if not isinstance(event, dict):
+                    continue
+                ev = {(keys.get(key) or _cache_key(key)): value for key, value in event.items()}
+                ev_id.append(message_id)
+                ev_pos.append(position)
+                ev_time.append(ev.get("timestamp"))
+                ev_type.append(_text(ev.get("type")))
+                ev_dest.append(_text(ev.get("destination")))
+                details = ev.get("details")
+                ev_details.append(None if details is None else _json_text(details))
         row += 1
     if None in columns["messageid"]:
         row = columns["messageid"].index(None) + 1
@@ -204,16 +258,6 @@ def build_tables(records: Iterable[tuple[Mapping[str, Any], str]]) -> ExportTabl
         schema=EVENT_SCHEMA,
     )
     return ExportTables(emails=emails, events=events)
-
-
-def _scalar(name: str, value: Any) -> Any:
-    if name == "sendtimestamp":
-        return value
-    if name == "emailtags":
-        return None if value is None else _json_text(value)
-    if name == "destination" and isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return _text(value)
 
 
 def _text(value: Any) -> str | None:

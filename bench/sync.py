@@ -1,0 +1,215 @@
+"""Message Insights sync benchmark: emulator -> sesflow.sync -> DuckDB / PostgreSQL.
+
+The emulator (``sesflow emulator --export-delay 2``, its own process) is seeded with DAYS x PER_DAY messages;
+each configuration (target x max_concurrent_jobs) then runs a full sync in a fresh process, so its peak RSS
+is its own. Export jobs are created at most one per second and each takes EXPORT_DELAY seconds, so no sync
+can beat the lower bound ``max(jobs x 1 s, EXPORT_DELAY x jobs / concurrency)``; we report the ratio to it,
+the overall rows/s, the rows/s of dlt's load phase (after the last export) and the peak RSS.
+
+    .venv/bin/python bench/sync.py                       # 30 days x 20,000/day, DuckDB and PostgreSQL, 1/3/5
+    .venv/bin/python bench/sync.py --targets duckdb --days 7
+
+Prints a table and writes bench/results/sync.json. Targets: within 1.5x of the bound, loading at
+>= 50,000 rows/s, peak RSS < 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+RESULTS = Path(__file__).resolve().parent / "results" / "sync.json"
+DEFAULT_PG = os.environ.get("SESFLOW_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+
+
+def start_emulator(*flags: str) -> tuple[subprocess.Popen[str], str]:
+    """``sesflow emulator`` in its own process; returns it and its endpoint URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sesflow", "emulator", "--port", "0", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = re.search(r"http://[\d.]+:\d+", line)
+    if not found:
+        process.kill()
+        raise SystemExit(f"emulator did not start: {line}")
+    return process, found.group(0)
+
+
+def one_run(endpoint: str, target: str, concurrency: int, anchor: str, pg_url: str) -> dict[str, Any]:
+    """One sync in this process; returns its measurements (called in a fresh child process)."""
+    import sesflow
+    from sesflow.insights.progress import LoadStarted, ProgressEvent, StreamDone
+
+    folder = Path(tempfile.mkdtemp(prefix="sesflow-bench-"))
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    os.environ["SESFLOW_HOME"] = str(folder)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    inputs = {
+        "region": "us-east-1",
+        "endpoint_url": endpoint,
+        "anchor_date": anchor,
+        "range_interval": "1d",
+        "max_concurrent_jobs": concurrency,
+        "poll_interval": 1,
+    }
+    os.environ["AWS_SES"] = json.dumps({"type": "api", "spec": "aws_ses", "inputs": inputs})
+    if target == "duckdb":
+        os.environ["TARGET"] = json.dumps({"type": "duckdb", "instance": str(folder / "bench.duckdb")})
+    else:
+        os.environ["TARGET"] = json.dumps({"type": "postgres", "url": pg_url})
+    marks: dict[str, float] = {}
+
+    def on_progress(event: ProgressEvent) -> None:
+        if isinstance(event, LoadStarted):
+            marks["load_start"] = time.perf_counter()
+            marks["rss_before_load_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        elif isinstance(event, StreamDone):
+            marks["load_end"] = time.perf_counter()
+
+    replication = {
+        "source": "AWS_SES",
+        "target": "TARGET",
+        "defaults": {"object": f"{schema}.{{stream_name}}"},
+        "streams": {"ses_emails": None},
+    }
+    started = time.perf_counter()
+    summary = sesflow.sync(replication, on_progress=on_progress)
+    wall = time.perf_counter() - started
+    stream = summary.streams[0]
+    if target == "postgres":
+        import psycopg
+
+        with psycopg.connect(pg_url, autocommit=True) as db:
+            db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            db.execute(f'DROP SCHEMA IF EXISTS "{schema}_staging" CASCADE')
+    load_seconds = marks.get("load_end", 0.0) - marks.get("load_start", 0.0)
+    return {
+        "rows": stream.emails,
+        "events": stream.events,
+        "jobs": stream.jobs,
+        "splits": stream.splits,
+        "wall_s": round(wall, 2),
+        "load_phase_s": round(load_seconds, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_before_load_mb": round(marks.get("rss_before_load_mb", 0.0), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--per-day", type=int, default=20_000)
+    parser.add_argument("--export-delay", type=float, default=2.0)
+    parser.add_argument("--targets", default="duckdb,postgres")
+    parser.add_argument("--concurrency", default="1,3,5")
+    parser.add_argument("--pg-url", default=DEFAULT_PG)
+    parser.add_argument("--one", nargs=4, metavar=("ENDPOINT", "TARGET", "CONCURRENCY", "ANCHOR"))
+    args = parser.parse_args()
+    if args.one:
+        endpoint, target, concurrency, anchor = args.one
+        print(json.dumps(one_run(endpoint, target, int(concurrency), anchor, args.pg_url)))
+        return
+
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = today - timedelta(days=args.days)
+    emulator, endpoint = start_emulator("--export-delay", str(args.export_delay))
+    results: list[dict[str, Any]] = []
+    try:
+        began = time.perf_counter()
+        seeded = httpx.post(
+            f"{endpoint}/_sesflow/seed",
+            json={
+                "per_day": args.per_day,
+                "start": start.isoformat(),
+                "end": today.isoformat(),
+                "seed": 1,
+            },
+            timeout=600,
+        ).json()["seeded"]
+        print(
+            f"seeded {seeded:,} messages over {args.days} days in {time.perf_counter() - began:.1f} s",
+            flush=True,
+        )
+        for target in args.targets.split(","):
+            for concurrency in (int(c) for c in args.concurrency.split(",")):
+                child = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--pg-url",
+                        args.pg_url,
+                        "--one",
+                        endpoint,
+                        target,
+                        str(concurrency),
+                        start.date().isoformat(),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                if child.returncode != 0:
+                    print(child.stderr[-2000:], file=sys.stderr)
+                    raise SystemExit(f"{target} x {concurrency} failed")
+                run = json.loads(child.stdout.strip().splitlines()[-1])
+                jobs = run["jobs"]
+                bound = max(jobs * 1.0, args.export_delay * jobs / concurrency)
+                run.update(
+                    target=target,
+                    concurrency=concurrency,
+                    bound_s=round(bound, 2),
+                    ratio_to_bound=round(run["wall_s"] / bound, 2),
+                    rows_per_s=round(run["rows"] / run["wall_s"]),
+                    load_rows_per_s=round(run["rows"] / run["load_phase_s"]) if run["load_phase_s"] else None,
+                )
+                results.append(run)
+                print(
+                    f"{target:9} c={concurrency}  {run['rows']:>8,} rows  {jobs:>4} jobs  "
+                    f"wall {run['wall_s']:7.1f} s  "
+                    f"bound {bound:6.1f} s  x{run['ratio_to_bound']:.2f}  {run['rows_per_s']:>7,} rows/s  "
+                    f"load {run['load_rows_per_s'] or 0:>8,} rows/s  RSS {run['peak_rss_mb']:.0f} MB",
+                    flush=True,
+                )
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=20)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "sync",
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+                "days": args.days,
+                "per_day": args.per_day,
+                "export_delay": args.export_delay,
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
