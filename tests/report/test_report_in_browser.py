@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sesflow.report import write_report
-from tests.report.tables import make_mails, write_duckdb
+from tests.report.conftest import Synced
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,11 +35,9 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("browser")
-    write_duckdb(str(folder / "stats.duckdb"), make_mails(count=300, days=14))
-    out = folder / "report.html"
-    write_report(str(folder / "stats.duckdb"), out)
+def report_file(tmp_path_factory: pytest.TempPathFactory, synced: Synced) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "report.html"
+    write_report(synced.duckdb, out, schema=synced.schema)
     return out
 
 
@@ -71,8 +69,8 @@ def test_charts_draw_every_day_offline_and_a_screenshot_is_taken(browser: Any, r
 def test_totals_breakdowns_and_recipients_are_shown(browser: Any, report_file: Path) -> None:
     page = browser.new_page()
     page.goto(report_file.as_uri())
-    assert page.locator('[data-metric="sent"]').inner_text() == "300"
+    assert page.locator('[data-metric="sent"]').inner_text() == "1,400"
     assert page.get_by_role("heading", name="By ISP").is_visible()
-    assert page.locator("td", has_text="campaign=newsletter").count() == 1
+    assert page.get_by_role("cell", name="Gmail", exact=True).count() == 1
     assert page.locator("#recipients tbody tr").count() > 0
     page.close()
