@@ -347,7 +347,8 @@ def _send_batch(
     # Any well-formed credentials do for the emulator; never the user's real ones.
     session = boto3.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name="us-east-1")
     transport = SESTransport(region="us-east-1", endpoint_url=endpoint, session=session)
-    accepted = failed = 0
+    accepted = failed = recipients = 0
+    started = time.monotonic()
     columns = (TextColumn("[bold]2/4[/] sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with (
         Progress(*columns, console=out, transient=False) as progress,
@@ -357,9 +358,15 @@ def _send_batch(
         for result in mailer.send_many(demo_messages(count, seed=seed)):
             if result.status == "sent":
                 accepted += 1
+                recipients += len(result.envelope.to) if result.envelope else 0
             else:
                 failed += 1
             progress.advance(task)
+    seconds = time.monotonic() - started
+    out.print(
+        f"    {accepted:,} messages to {recipients:,} recipients in {seconds:.1f} s: "
+        f"{recipients / seconds:.1f} recipients/s against a limit of {rate:g}"
+    )
     return accepted, failed
 
 
