@@ -84,11 +84,12 @@ class MessageView:
     events: list[Event]
     seeded: bool = False
     configuration_set: str | None = None
+    auto_reply_to: str | None = None  # set on a simulator auto-reply: the MessageId it answers
 
 
 @dataclass(slots=True)
 class LiveMessage:
-    """A message sent through the API: kept whole so the inspection page can show it."""
+    """A message sent through the API (or a simulator auto-reply): kept whole so the page can show it."""
 
     message_id: str
     sent_at: float
@@ -100,6 +101,7 @@ class LiveMessage:
     configuration_set: str | None = None
     events: list[Event] = field(default_factory=list)
     subject_text: str | None = None
+    auto_reply_to: str | None = None  # an inbound auto-reply (not a send): the MessageId it answers
 
     @property
     def subject(self) -> str:
@@ -121,6 +123,7 @@ class LiveMessage:
             self.events,
             False,
             self.configuration_set,
+            self.auto_reply_to,
         )
 
 

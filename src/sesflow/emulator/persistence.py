@@ -1,5 +1,6 @@
-"""SQLite persistence for ``--data-dir``: messages, events, seeded batches, identities, configuration sets,
-the suppression list and export jobs survive a restart. WAL mode; each change is written as it happens.
+"""SQLite persistence for ``--data-dir``: messages, events, seeded batches, auto-replies, identities,
+configuration sets, the suppression list and export jobs survive a restart. WAL mode; each change is written
+as it happens.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from sesflow.emulator.autoreply import OPERATION
 from sesflow.emulator.messages import Event, LiveMessage
 from sesflow.emulator.seeding import SeedBatch
 from sesflow.errors import ConfigError
@@ -28,6 +30,8 @@ CREATE TABLE IF NOT EXISTS batches (number INTEGER PRIMARY KEY, seed INTEGER, fr
 CREATE TABLE IF NOT EXISTS extra_events (message_id TEXT, event TEXT);
 CREATE TABLE IF NOT EXISTS kv (kind TEXT, key TEXT, value TEXT, PRIMARY KEY (kind, key));
 CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS replies (id TEXT PRIMARY KEY, sent_at REAL, from_address TEXT, destinations TEXT,
+  raw BLOB, auto_reply_to TEXT);
 """
 
 
@@ -74,6 +78,15 @@ class Database:
             store.live.append(message)
             store.live_times.append(sent_at)
             store.by_id[mid] = message
+        for mid, sent_at, from_address, dests, raw, answered in self.conn.execute(
+            "SELECT id, sent_at, from_address, destinations, raw, auto_reply_to FROM replies ORDER BY sent_at"
+        ):
+            reply = LiveMessage(
+                mid, sent_at, from_address, tuple(orjson.loads(dests)), raw, OPERATION, auto_reply_to=answered
+            )
+            store.replies.append(reply)
+            store.reply_times.append(sent_at)
+            store.replies_by_id[mid] = reply
         for number, seed, from_address, tags, times in self.conn.execute(
             "SELECT number, seed, from_address, tags, times FROM batches ORDER BY number"
         ):
@@ -110,6 +123,20 @@ class Database:
             ),
         )
 
+    def save_reply(self, m: LiveMessage) -> None:
+        """Insert a simulator auto-reply."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO replies VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                m.message_id,
+                m.sent_at,
+                m.from_address,
+                orjson.dumps(list(m.destinations)),
+                m.raw,
+                m.auto_reply_to,
+            ),
+        )
+
     def save_events(self, m: LiveMessage) -> None:
         """Rewrite the events of a sent message."""
         self.conn.execute(
@@ -129,7 +156,9 @@ class Database:
 
     def clear_messages(self) -> None:
         """Delete every message, batch and late event."""
-        self.conn.executescript("DELETE FROM messages; DELETE FROM batches; DELETE FROM extra_events;")
+        self.conn.executescript(
+            "DELETE FROM messages; DELETE FROM batches; DELETE FROM extra_events; DELETE FROM replies;"
+        )
 
     def save_kv(self, kind: str, key: str, value: Any) -> None:
         """Store an account resource (identity, configuration set, suppressed address)."""

@@ -127,14 +127,22 @@ def _summary(view: MessageView, now: float) -> dict[str, Any]:
         "Outcome": delivery,
         "Engagement": engagement,
         "Seeded": view.seeded,
+        "AutoReplyTo": view.auto_reply_to,
         "Tags": {k: v for k, v in view.tags},
         "Events": [{"Timestamp": iso(t), "Type": k, "Destination": d, "Details": x} for t, k, d, x in events],
     }
 
 
 def list_messages(state: EmulatorState, req: Request, _: dict[str, str]) -> Response:
-    """Messages newest first, filtered by ``recipient`` and ``since``, paged by ``limit``/``offset``."""
+    """Messages newest first, filtered by ``recipient``, ``since`` and ``kind``, paged by limit/offset.
+
+    ``kind`` is ``sent`` (the account's messages), ``auto_reply`` (simulator auto-replies that have
+    arrived, with ``AutoReplyTo`` naming the MessageId they answer) or absent for both.
+    """
     query = req.query()
+    kind = query.get("kind") or None
+    if kind not in (None, "sent", "auto_reply"):
+        raise ApiError("BadRequest", "'kind' must be 'sent' or 'auto_reply'.")
     try:
         limit = int(query.get("limit") or 100)
         offset = int(query.get("offset") or 0)
@@ -145,10 +153,18 @@ def list_messages(state: EmulatorState, req: Request, _: dict[str, str]) -> Resp
         raise ApiError("BadRequest", "'limit' must be 1..1000 and 'offset' >= 0.")
     found: list[dict[str, Any]] = []
     for view in itertools.islice(
-        state.store.newest_first(since, query.get("recipient")), offset, offset + limit
+        state.store.newest_first(
+            since,
+            query.get("recipient"),
+            sent=kind != "auto_reply",
+            replies_until=None if kind == "sent" else req.received_at,
+        ),
+        offset,
+        offset + limit,
     ):
         found.append(_summary(view, req.received_at))
-    return json_response({"messages": found, "offset": offset, "limit": limit, "total": state.store.count()})
+    total = state.store.count() + len(state.store.replies)
+    return json_response({"messages": found, "offset": offset, "limit": limit, "total": total})
 
 
 def clear_messages(state: EmulatorState, _: Request, __: dict[str, str]) -> Response:
@@ -159,7 +175,7 @@ def clear_messages(state: EmulatorState, _: Request, __: dict[str, str]) -> Resp
 
 
 def _live(state: EmulatorState, message_id: str) -> Any:
-    message = state.store.by_id.get(message_id)
+    message = state.store.stored(message_id)
     if message is None:
         kind = "is seeded history and has no MIME body" if state.store.find(message_id) else "does not exist"
         raise ApiError("NotFound", f"Message {message_id} {kind}.", 404)
@@ -179,12 +195,13 @@ def raw_message(state: EmulatorState, _: Request, params: dict[str, str]) -> Res
 
 def message_detail(state: EmulatorState, req: Request, params: dict[str, str]) -> Response:
     """One message for the web page: summary, text and HTML bodies, attachment list."""
-    view = state.store.find(params["id"])
+    reply = state.store.replies_by_id.get(params["id"])
+    view = reply.view() if reply is not None else state.store.find(params["id"])
     if view is None:
         raise ApiError("NotFound", f"Message {params['id']} does not exist.", 404)
     detail = _summary(view, req.received_at)
     detail.update({"Text": None, "Html": None, "Attachments": []})
-    live = state.store.by_id.get(params["id"])
+    live = state.store.stored(params["id"])
     if live is not None:
         parsed = parse_message(live.raw)
         for kind, key in (("plain", "Text"), ("html", "Html")):

@@ -14,15 +14,18 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from sesflow.emulator.autoreply import ooto_reply, reply_address
 from sesflow.emulator.config import EmulatorConfig
 from sesflow.emulator.limits import SendLimiter, SendsLog
 from sesflow.emulator.messages import LiveMessage, header_fields
-from sesflow.emulator.simulator import MailboxSimulator
+from sesflow.emulator.simulator import MailboxSimulator, simulator_box
 from sesflow.emulator.store import Store
 from sesflow.emulator.wire import ApiError
 
 MAX_RECIPIENTS = 50
-_SCANNED_HEADERS = frozenset({"from", "to", "cc", "bcc", "x-ses-configuration-set", "x-ses-message-tags"})
+_SCANNED_HEADERS = frozenset(
+    {"from", "to", "cc", "bcc", "return-path", "x-ses-configuration-set", "x-ses-message-tags"}
+)
 MAX_SIZE = {"v1": 10 * 1024 * 1024, "v2": 40 * 1024 * 1024}
 
 
@@ -116,14 +119,14 @@ class Sender:
             rng, config.open_probability, config.click_probability, config.event_delay_scale
         )
 
+    def _unique(self) -> uuid.UUID:
+        if self.config.seed is not None:
+            return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+        return uuid.uuid4()
+
     def message_id(self, now: float) -> str:
         """A new id in SES's form: ``0100`` + 12 hex digits of epoch ms, a UUID, ``-000000``."""
-        unique = (
-            uuid.UUID(int=self.rng.getrandbits(128), version=4)
-            if self.config.seed is not None
-            else uuid.uuid4()
-        )
-        return f"0100{int(now * 1000):012x}-{unique}-000000"
+        return f"0100{int(now * 1000):012x}-{self._unique()}-000000"
 
     def send(self, out: Outgoing, now: float) -> str:
         """Accept a message or raise the SES error; every attempt lands in the sends log."""
@@ -223,10 +226,19 @@ class Sender:
             out.configuration_set,
         )
         suppressed = self.store.suppressed
+        auto_replies: list[tuple[str, float]] = []
         for destination in out.destinations:
-            message.events.extend(self.simulator.plan(destination, now, destination.lower() in suppressed))
+            planned = self.simulator.plan(destination, now, destination.lower() in suppressed)
+            message.events.extend(planned)
+            if simulator_box(destination) == "ooto":
+                delivered_at = next(e[0] for e in planned if e[1] == "DELIVERY")
+                auto_replies.append((destination, self.simulator.reply_time(delivered_at)))
         message.events.sort(key=lambda e: e[0])
         self.store.add_message(message)
+        for mailbox, arrives in auto_replies:
+            to = reply_address(fields.get("return-path", []), out.from_address)
+            reply_id = f"autoreply-{self._unique()}"
+            self.store.add_reply(ooto_reply(message, mailbox, to, reply_id, arrives, self.config.region))
         return message_id
 
     def _verified(self, address: str) -> bool:

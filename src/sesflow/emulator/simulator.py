@@ -3,7 +3,8 @@
 Addresses at ``simulator.amazonses.com`` (``success``, ``bounce``, ``ooto``, ``complaint``,
 ``suppressionlist``, each also with ``+label``) give the outcomes AWS documents; any other address is
 delivered unless it is on the account suppression list. Delivered mail is opened and clicked with the
-configured probabilities. Delays are realistic and scaled by ``event_delay_scale``.
+configured probabilities. Delays are realistic and scaled by ``event_delay_scale``. ``ooto`` also answers
+with an automatic reply (see ``autoreply``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ class MailboxSimulator:
     def _after(self, t: float, low: float, high: float) -> float:
         # Milliseconds, like every timestamp SES reports.
         return round(t + self.rng.uniform(low, high) * self.scale, 3)
+
+    def reply_time(self, delivered_at: float) -> float:
+        """When an automatic (out-of-the-office) reply to a delivery arrives."""
+        return self._after(delivered_at, 1.0, 30.0)
 
     def plan(self, destination: str, sent_at: float, suppressed: bool) -> list[Event]:
         """The events of one recipient, SEND first, in time order."""

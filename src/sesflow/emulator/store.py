@@ -33,6 +33,9 @@ class Store:
         self.live: list[LiveMessage] = []
         self.live_times: array[float] = array("d")
         self.by_id: dict[str, LiveMessage] = {}
+        self.replies: list[LiveMessage] = []  # inbound simulator auto-replies, by arrival time
+        self.reply_times: array[float] = array("d")
+        self.replies_by_id: dict[str, LiveMessage] = {}
         self.batches: list[SeedBatch] = []
         self.extra_events: dict[str, list[Event]] = {}
         self.suppressed: dict[str, tuple[str, float]] = {}
@@ -57,6 +60,19 @@ class Store:
         if self.db is not None:
             self.db.save_message(message)
 
+    def add_reply(self, reply: LiveMessage) -> None:
+        """Store an inbound auto-reply of the mailbox simulator (kept ordered by arrival time)."""
+        index = bisect_right(self.reply_times, reply.sent_at)
+        self.replies.insert(index, reply)
+        self.reply_times.insert(index, reply.sent_at)
+        self.replies_by_id[reply.message_id] = reply
+        if self.db is not None:
+            self.db.save_reply(reply)
+
+    def stored(self, message_id: str) -> LiveMessage | None:
+        """A message kept whole (sent through the API, or an auto-reply) by its id, or None."""
+        return self.by_id.get(message_id) or self.replies_by_id.get(message_id)
+
     def add_batch(self, batch: SeedBatch) -> None:
         """Store a batch of seeded history."""
         self.batches.append(batch)
@@ -74,6 +90,7 @@ class Store:
     def clear_messages(self) -> None:
         """Forget every message and event (``DELETE /_sesflow/messages``)."""
         self.live, self.live_times, self.by_id = [], array("d"), {}
+        self.replies, self.reply_times, self.replies_by_id = [], array("d"), {}
         self.batches, self.extra_events = [], {}
         if self.db is not None:
             self.db.clear_messages()
@@ -139,27 +156,41 @@ class Store:
             else:
                 yield self._seeded_view(self.batches[number], index)
 
-    def newest_first(self, since: float | None = None, recipient: str | None = None) -> Iterator[MessageView]:
+    def newest_first(
+        self,
+        since: float | None = None,
+        recipient: str | None = None,
+        *,
+        sent: bool = True,
+        replies_until: float | None = None,
+    ) -> Iterator[MessageView]:
         """Messages sent at or after ``since`` to ``recipient`` (both optional), newest first.
 
-        The recipient of a seeded message is checked before its view is built, so filtering a large
-        seeded history stays cheap.
+        ``sent`` includes the account's messages (sent and seeded); auto-replies are included when
+        ``replies_until`` is given, those arrived by then. The recipient of a seeded message is checked
+        before its view is built, so filtering a large seeded history stays cheap.
         """
         low = since if since is not None else float("-inf")
         wanted = recipient.lower() if recipient else None
-        sources = [
-            _keyed(
-                self.live_times,
-                -1,
-                range(len(self.live_times) - 1, bisect_left(self.live_times, low) - 1, -1),
+        sources = []
+        if sent:
+            sources.append(
+                _keyed(
+                    self.live_times,
+                    -1,
+                    range(len(self.live_times) - 1, bisect_left(self.live_times, low) - 1, -1),
+                )
             )
-        ]
-        for number, batch in enumerate(self.batches):
-            stop = bisect_left(batch.times, low) - 1
-            sources.append(_keyed(batch.times, number, range(len(batch.times) - 1, stop, -1)))
+            for number, batch in enumerate(self.batches):
+                stop = bisect_left(batch.times, low) - 1
+                sources.append(_keyed(batch.times, number, range(len(batch.times) - 1, stop, -1)))
+        if replies_until is not None:
+            top = bisect_right(self.reply_times, replies_until) - 1
+            stop = bisect_left(self.reply_times, low) - 1
+            sources.append(_keyed(self.reply_times, -2, range(top, stop, -1)))
         for _, number, index in heapq.merge(*sources, reverse=True):
             if number < 0:
-                live = self.live[index]
+                live = self.live[index] if number == -1 else self.replies[index]
                 if wanted is None or wanted in (d.lower() for d in live.destinations):
                     yield live.view()
             elif wanted is None or self.batches[number].destination(index) == wanted:

@@ -40,7 +40,8 @@ async function load() {
   for (const m of data.messages) {
     const tr = el('tr', null, 'msg'); tr.dataset.id = m.MessageId;
     tr.append(el('td', m.SendTimestamp.replace('T', ' ').replace('Z', '')), el('td', m.From),
-      el('td', m.Destination.join(', ')), el('td', m.Subject), el('td', m.Outcome || '', 'o-' + m.Outcome),
+      el('td', m.Destination.join(', ')), el('td', m.Subject),
+      el('td', m.AutoReplyTo ? 'AUTO-REPLY' : (m.Outcome || ''), 'o-' + m.Outcome),
       el('td', m.Events.map(e => e.Type).join(' → ')));
     tr.addEventListener('click', () => open(m.MessageId, tr));
     body.append(tr);
