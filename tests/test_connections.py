@@ -193,3 +193,31 @@ def test_discover_lists_ses_emails(
     assert cli(["conns", "discover", "AWS_SES"]) == 0
     out = capsys.readouterr().out
     assert "ses_emails" in out and "messageid" in out and "yes" in out
+
+
+def test_check_calls_get_account_on_ses(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sesflow.emulator import Emulator
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    with Emulator(port=0) as ses:
+        settings = {
+            "type": "api",
+            "spec": "aws_ses",
+            "inputs": {"region": "us-east-1", "endpoint_url": ses.endpoint_url},
+        }
+        monkeypatch.setenv("AWS_SES", json.dumps(settings))
+        assert cli(["conns", "test", "AWS_SES"]) == 0
+
+
+def test_check_says_why_ses_is_unreachable(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    connection = AwsSesConnection.model_validate(
+        {
+            "type": "api",
+            "spec": "aws_ses",
+            "inputs": {"region": "us-east-1", "endpoint_url": "http://127.0.0.1:1"},
+            "secrets": {"access_key_id": "a", "secret_access_key": "b"},
+        }
+    )
+    with pytest.raises(SesflowError, match="cannot reach SES"):
+        check_connection(connection)

@@ -97,6 +97,7 @@ class ExportClient:
         http: httpx.Client | None = None,
         on_event: Callable[[JobEvent], None] | None = None,
         stop: threading.Event | None = None,
+        max_jobs: int = 1_000,
     ) -> None:
         self._client = client
         self.settings = settings
@@ -104,6 +105,14 @@ class ExportClient:
         self._http = http or httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0), follow_redirects=True)
         self._on_event = on_event or (lambda event: None)
         self.stop = stop or threading.Event()
+        self._slots = threading.BoundedSemaphore(max_jobs)
+        self._lock = threading.Lock()
+        self._typical_duration: float | None = None
+
+    def _learn(self, seconds: float) -> None:
+        with self._lock:
+            previous = self._typical_duration
+            self._typical_duration = seconds if previous is None else 0.7 * previous + 0.3 * seconds
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -113,8 +122,11 @@ class ExportClient:
         """Export one window: create, wait, download, verify, parse. Raises a ``SyncError`` on failure."""
         last_message = ""
         for _attempt in range(self.settings.job_retries + 1):
-            job_id = self._create(window)
-            job = self._wait(window, job_id)
+            # A slot is held while the job is at SES; the download and parse happen outside it, so the
+            # next job can already be created.
+            with self._slots:
+                job_id = self._create(window)
+                job = self._wait(window, job_id)
             status = job.get("JobStatus")
             if status == "COMPLETED":
                 return self._fetch(window, job_id, job)
@@ -183,7 +195,10 @@ class ExportClient:
 
     def _wait(self, window: Window, job_id: str) -> dict[str, Any]:
         started = time.monotonic()
-        delay = min(0.25, self.settings.poll_interval)
+        # Jobs of one sync take about as long as each other: the first poll goes just before the time the
+        # last jobs took, then quick polls; without that history, polls back off from 0.25 s.
+        expected = self._typical_duration
+        delay = min(0.9 * expected if expected else 0.25, self.settings.poll_interval)
         last_state = "CREATED"
         while True:
             if self.stop.wait(delay):
@@ -191,7 +206,10 @@ class ExportClient:
             job = self._call(window, "get_export_job", JobId=job_id)
             state = str(job.get("JobStatus"))
             if state in ("COMPLETED", "FAILED", "CANCELLED"):
+                self._learn(time.monotonic() - started)
                 return job
+            if expected:
+                delay, expected = 0.1, None
             if state != last_state:
                 last_state = state
                 self._on_event(JobEvent(window, job_id, state))

@@ -50,9 +50,12 @@ def export_in_order(
     planner = windows if isinstance(windows, WindowPlanner) else None
     pending = iter(windows)
     order: list[_Slot] = []  # leaves in time order: running, queued or finished-but-not-yet-yielded
-    lookahead = max_concurrent + 2  # bounds the finished results held back for window order
+    lookahead = max_concurrent + 3  # bounds the finished results held back for window order
     exhausted = False
-    pool = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="sesflow-export")
+    # One worker more than jobs allowed at SES: it downloads and parses while the others wait on SES
+    # (the ExportClient's own slots keep the jobs at SES to max_concurrent).
+    workers = max_concurrent + 1
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sesflow-export")
     try:
         while True:
             if on_limit == "split":
@@ -65,7 +68,7 @@ def export_in_order(
                     order.append(_Slot(window))
             running = sum(1 for slot in order if slot.future is not None and not slot.future.done())
             for slot in order:
-                if running >= max_concurrent:
+                if running >= workers:
                     break
                 if slot.future is None:
                     slot.future = pool.submit(exporter.export, slot.window)

@@ -137,7 +137,9 @@ def _exports(
         def on_split(event: SplitEvent) -> None:
             progress(event)
 
-        exporter = ExportClient(connection.client(), settings, on_event=on_job)
+        exporter = ExportClient(
+            connection.client(), settings, on_event=on_job, max_jobs=inputs.max_concurrent_jobs
+        )
         try:
             for result in export_in_order(
                 windows,
