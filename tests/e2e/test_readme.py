@@ -33,6 +33,12 @@ EMULATOR_LINE = re.compile(
     r"^(?P<cmd>\s*sesflow\s+(?:--\S+\s+)*emulator\b[^&\n]*?)\s*(?P<bg>&)?\s*$", re.MULTILINE
 )
 MAKE_LINE = re.compile(r"^(?P<indent>\s*)make ", re.MULTILINE)
+HOW_TO = (
+    "\n---\nEach README section runs in a fresh folder and HOME, with AWS_ENDPOINT_URL pointing at an emulator on"
+    " port 8005 and PG_URL at a test database. Put `<!-- file: PATH -->` (PATH may start with ~/) on the line"
+    " before a block the commands read (env.yaml, replication.yaml); put `<!-- norun -->` before a block that"
+    " needs a real AWS account. See tests/e2e/readme.py."
+)
 SECTIONS = [s for s in sections(README) if any(b.runnable for b in s.blocks)]
 
 
@@ -123,7 +129,9 @@ def _run_shell(block: Block, cwd: Path, env: dict[str, str], groups: list[int]) 
         os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
         pytest.fail(f"README.md:{block.line}: the shell block did not finish in 240 s\n{output}")
-    assert proc.returncode == 0, f"README.md:{block.line}: exit {proc.returncode}\n{script}\n---\n{output}"
+    assert proc.returncode == 0, (
+        f"README.md:{block.line}: exit {proc.returncode}\n{script}\n---\n{output}{HOW_TO}"
+    )
     for port in ports:
         _wait_for(port)
 
@@ -141,7 +149,7 @@ def _run_python(block: Block, cwd: Path, env: dict[str, str]) -> None:
         check=False,
     )
     assert done.returncode == 0, (
-        f"README.md:{block.line}: exit {done.returncode}\n{block.text}\n---\n{done.stdout}{done.stderr}"
+        f"README.md:{block.line}: exit {done.returncode}\n{block.text}\n---\n{done.stdout}{done.stderr}{HOW_TO}"
     )
 
 
