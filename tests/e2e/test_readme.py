@@ -34,10 +34,10 @@ EMULATOR_LINE = re.compile(
 )
 MAKE_LINE = re.compile(r"^(?P<indent>\s*)make ", re.MULTILINE)
 HOW_TO = (
-    "\n---\nEach README section runs in a fresh folder and HOME, with AWS_ENDPOINT_URL pointing at an emulator on"
-    " port 8005 and PG_URL at a test database. Put `<!-- file: PATH -->` (PATH may start with ~/) on the line"
-    " before a block the commands read (env.yaml, replication.yaml); put `<!-- norun -->` before a block that"
-    " needs a real AWS account. See tests/e2e/readme.py."
+    "\n---\nEach README section runs in a fresh folder and HOME, with AWS_ENDPOINT_URL pointing at an"
+    " emulator on port 8005 and PG_URL at a test database. Put `<!-- file: PATH -->` (PATH may start with"
+    " ~/) on the line before a block the commands read (env.yaml, replication.yaml); put `<!-- norun -->`"
+    " before a block that needs a real AWS account. See tests/e2e/readme.py."
 )
 SECTIONS = [s for s in sections(README) if any(b.runnable for b in s.blocks)]
 
@@ -149,7 +149,8 @@ def _run_python(block: Block, cwd: Path, env: dict[str, str]) -> None:
         check=False,
     )
     assert done.returncode == 0, (
-        f"README.md:{block.line}: exit {done.returncode}\n{block.text}\n---\n{done.stdout}{done.stderr}{HOW_TO}"
+        f"README.md:{block.line}: exit {done.returncode}\n{block.text}\n---\n"
+        f"{done.stdout}{done.stderr}{HOW_TO}"
     )
 
 
