@@ -359,7 +359,8 @@ def all_connections(cwd: Path | None = None) -> list[NamedConnection]:
             found[name.upper()] = NamedConnection(name, origin, settings)
 
     for key, text in os.environ.items():
-        if text.lstrip()[:1] in ("{",) or text.startswith(("postgres://", "postgresql://", "duckdb://")):
+        stripped = text.lstrip()
+        if stripped[:1] == "{" or stripped.startswith(("type:", "postgres://", "postgresql://", "duckdb://")):
             try:
                 value = _decode_value(key, text, "env")
             except ConfigError:

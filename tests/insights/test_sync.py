@@ -278,3 +278,34 @@ def test_ses_source_runs_in_a_plain_dlt_pipeline(small: Emulator, home: Path) ->
     emails, events = read_duckdb(home / "own.duckdb")
     assert len(emails) == 303
     assert len(events) > 303
+
+
+def test_limit_exceeded_on_create_waits_and_retries(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Emulator(port=0, export_delay=0.5, event_delay_scale=0.0, max_export_jobs=1) as ses:
+        ses.seed(count=200, start=TODAY - 4 * DAY, end=TODAY - 2 * DAY, seed=5)
+        time.sleep(1.1)
+        _configure(monkeypatch, ses, _duck(home / "sync.duckdb"), range_interval="1d", max_concurrent_jobs=3)
+        summary = sesflow.sync(replication())
+        emails, events = read_duckdb(home / "sync.duckdb")
+        assert as_truth(emails, events) == truth(ses.endpoint_url, _end(summary))
+
+
+def test_more_than_the_cap_within_one_second_is_a_clear_error(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Emulator(port=0, export_delay=0.2, event_delay_scale=0.0) as ses:
+        second = TODAY - 2 * DAY
+        ses.seed(count=10_001, start=second, end=second + timedelta(milliseconds=900), seed=6)
+        _configure(monkeypatch, ses, _duck(home / "sync.duckdb"), anchor=second, range_interval="2s")
+        with pytest.raises(ExportLimitError, match="within one second"):
+            sesflow.sync(replication())
+
+
+def test_a_dlt_target_loads_through_any_dlt_destination(
+    small: Emulator, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = {"type": "dlt", "destination": "duckdb", "credentials": str(home / "via_dlt.duckdb")}
+    _configure(monkeypatch, small, target)
+    summary = sesflow.sync(replication())
+    emails, events = read_duckdb(home / "via_dlt.duckdb")
+    assert as_truth(emails, events) == truth(small.endpoint_url, _end(summary))

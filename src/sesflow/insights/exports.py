@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from sesflow.errors import DownloadError, ExportJobFailedError, ExportTimeoutError, SyncError
+from sesflow.errors import ConfigError, DownloadError, ExportJobFailedError, ExportTimeoutError, SyncError
 from sesflow.insights.records import DataFormat, ExportTables, parse_export
 from sesflow.insights.windows import Window
 
@@ -138,7 +138,7 @@ class ExportClient:
         )
 
     def _call(self, window: Window, operation: str, **kwargs: Any) -> dict[str, Any]:
-        from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+        from botocore.exceptions import ClientError, ConnectionError, NoCredentialsError, ReadTimeoutError
 
         transient = 0
         throttled = 0
@@ -167,6 +167,12 @@ class ExportClient:
                     continue
                 raise SyncError(
                     f"{operation} for {window} failed: {code}: {error.get('Message', '')}".rstrip(": ")
+                ) from None
+            except NoCredentialsError:
+                raise ConfigError(
+                    "no AWS credentials found for the aws_ses connection",
+                    hint="Set secrets.access_key_id/secret_access_key or secrets.profile, or the usual AWS_* "
+                    "environment variables (any values do for the emulator).",
                 ) from None
             except (ConnectionError, ReadTimeoutError) as exc:
                 if transient < self.settings.transient_retries:
@@ -267,10 +273,13 @@ class ExportClient:
                 if response.status_code != 200:
                     raise DownloadError(f"the download answered HTTP {response.status_code}")
                 declared = response.headers.get("content-length")
-                chunks = list(response.iter_raw())
+                buffer = bytearray()
+                for chunk in response.iter_raw():
+                    buffer += chunk
         except httpx.HTTPError as exc:
             raise DownloadError(f"the download was cut short: {exc}") from None
-        data = b"".join(chunks)
+        data = bytes(buffer)
+        del buffer
         encoding = response.headers.get("content-encoding", "")
         if declared is not None and not encoding and len(data) != int(declared):
             raise DownloadError(f"the download ended after {len(data)} of {declared} bytes")

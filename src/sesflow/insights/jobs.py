@@ -8,7 +8,7 @@ place, by its two halves (``on_limit: split``), down to one second.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Literal
@@ -41,7 +41,7 @@ def export_in_order(
     max_concurrent: int = 3,
     on_limit: OnLimit = "split",
     on_split: Callable[[SplitEvent], None] | None = None,
-) -> Iterator[ExportResult]:
+) -> Generator[ExportResult, None, None]:
     """Export every window and yield the complete (never truncated) results in time order.
 
     Raises the first ``SyncError`` met, after stopping the other jobs; results before it were yielded.
@@ -50,7 +50,7 @@ def export_in_order(
     planner = windows if isinstance(windows, WindowPlanner) else None
     pending = iter(windows)
     order: list[_Slot] = []  # leaves in time order: running, queued or finished-but-not-yet-yielded
-    lookahead = max_concurrent + 3  # bounds the finished results held back for window order
+    lookahead = max_concurrent + 1  # bounds the finished results held back for window order
     exhausted = False
     # One worker more than jobs allowed at SES: it downloads and parses while the others wait on SES
     # (the ExportClient's own slots keep the jobs at SES to max_concurrent).

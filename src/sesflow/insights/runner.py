@@ -39,6 +39,7 @@ from sesflow.insights.progress import (
 )
 from sesflow.insights.replication import Replication, StreamTask
 
+BATCH_ROWS = 50_000
 _REFRESH = {"incremental": None, "full-refresh": "drop_sources", "truncate": "drop_data"}
 
 
@@ -58,6 +59,7 @@ class StreamSummary:
     events: int = 0
     download_bytes: int = 0
     seconds: float = 0.0
+    load_seconds: float = 0.0  # dlt's normalize + load steps, summed over the batches
 
     @property
     def rows_per_second(self) -> float:
@@ -152,7 +154,7 @@ def _run_stream(
     import dlt
     from dlt.pipeline.exceptions import PipelineStepFailed
 
-    from sesflow.insights.source import ses_source
+    from sesflow.insights.source import make_feed, ses_source
 
     lock = threading.Lock()
     forward: ProgressCallback = on_progress or (lambda event: None)
@@ -180,20 +182,42 @@ def _run_stream(
         dataset_name=task.schema,
         pipelines_dir=str(folder),
     )
-    data = ses_source(
-        connection=source,
-        end=end,
-        emails_table=task.table,
-        events_table=task.events_table,
-        on_progress=count,
-    )
+    # One dlt run per batch of about BATCH_ROWS messages: the state in the target moves forward batch by
+    # batch, and the feed keeps exporting the next batch while dlt loads the previous one.
+    feed = make_feed(source, count)
+    refresh = _REFRESH[task.mode]
     try:
-        # run() first finishes any package a crashed run left behind, then extracts, normalises and loads.
-        pipeline.run(data, refresh=_REFRESH[task.mode], loader_file_format=_file_format(target))  # type: ignore[arg-type]
+        while True:
+            data = ses_source(
+                connection=source,
+                end=end,
+                emails_table=task.table,
+                events_table=task.events_table,
+                on_progress=count,
+                feed=feed,
+                batch_rows=BATCH_ROWS,
+            )
+            # run() first finishes any package a crashed run left behind, then extracts, normalises, loads.
+            pipeline.run(data, refresh=refresh, loader_file_format=_file_format(target))  # type: ignore[arg-type]
+            stream.load_seconds = round(stream.load_seconds + _load_seconds(pipeline), 3)
+            refresh = None
+            if feed.exhausted or not feed.started:
+                break
     except PipelineStepFailed as exc:
         raise _unwrap(exc, plan.config.target) from None
+    finally:
+        feed.close()
     stream.seconds = round(time.monotonic() - started, 3)
     forward(StreamDone(task.name, stream.emails, stream.events, stream.seconds))
+
+
+def _load_seconds(pipeline: Any) -> float:
+    trace = pipeline.last_trace
+    total = 0.0
+    for step in getattr(trace, "steps", []) or []:
+        if step.step in ("normalize", "load") and step.started_at and step.finished_at:
+            total += (step.finished_at - step.started_at).total_seconds()
+    return total
 
 
 def _check_target(name: str, target: TargetConnection, task: StreamTask) -> None:

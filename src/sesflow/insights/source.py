@@ -17,9 +17,9 @@ import dlt
 from dlt.sources import DltResource
 
 from sesflow.connections import AwsSesConnection, AwsSesInputs
-from sesflow.insights.exports import ExportClient, ExportSettings, JobEvent
+from sesflow.insights.exports import ExportSettings
+from sesflow.insights.feed import ExportFeed
 from sesflow.insights.intervals import Interval
-from sesflow.insights.jobs import SplitEvent, export_in_order
 from sesflow.insights.progress import (
     LoadStarted,
     ProgressCallback,
@@ -28,7 +28,7 @@ from sesflow.insights.progress import (
     WindowDone,
 )
 from sesflow.insights.records import ExportTables
-from sesflow.insights.windows import WindowPlanner, floor_second
+from sesflow.insights.windows import floor_second
 
 STATE_KEY = "last_end"
 
@@ -54,12 +54,17 @@ def ses_source(
     emails_table: str = "ses_emails",
     events_table: str = "ses_email_events",
     on_progress: Any = None,
+    feed: Any = None,
+    batch_rows: int | None = None,
 ) -> tuple[DltResource, ...]:
     """SES v2 Message Insights, exported window by window, as ``ses_emails`` and ``ses_email_events``.
 
     Give either the inputs by name (``region`` required; AWS credentials from the default chain) or a
     ``connection`` (an ``AwsSesConnection``, as read from env.yaml). ``end`` defaults to now; ``on_progress``
     receives ``sesflow.insights.progress`` events.
+
+    ``feed`` (from ``make_feed``) and ``batch_rows`` let a caller load a long range in several dlt runs
+    while the export jobs keep running in between: each run takes about ``batch_rows`` messages.
     """
     if connection is None:
         if not region:
@@ -86,7 +91,9 @@ def ses_source(
     assert isinstance(connection, AwsSesConnection)
     progress: ProgressCallback = on_progress or _ignore
     exports = dlt.resource(
-        _exports(connection.inputs, connection, end, progress), name="ses_exports", selected=False
+        _exports(connection.inputs, connection, end, progress, feed, batch_rows),
+        name="ses_exports",
+        selected=False,
     )
 
     @dlt.transformer(data_from=exports, name=emails_table, write_disposition="merge", primary_key="messageid")
@@ -110,49 +117,62 @@ def ses_source(
     return exports, ses_emails, ses_email_events
 
 
+def make_feed(connection: AwsSesConnection, progress: ProgressCallback) -> ExportFeed:
+    """An ``ExportFeed`` for this connection's inputs (pass it to several ``ses_source`` runs)."""
+    inputs = connection.inputs
+    settings = ExportSettings(
+        data_format=inputs.data_format,
+        poll_interval=inputs.poll_interval,
+        job_timeout=inputs.job_timeout,
+    )
+    return ExportFeed(
+        connection.client(),
+        settings,
+        range_interval=inputs.range_interval,
+        max_concurrent=inputs.max_concurrent_jobs,
+        on_limit=inputs.on_limit,
+        on_job=progress,
+        on_split=progress,
+    )
+
+
 def _exports(
-    inputs: AwsSesInputs, connection: AwsSesConnection, end: datetime | None, progress: ProgressCallback
+    inputs: AwsSesInputs,
+    connection: AwsSesConnection,
+    end: datetime | None,
+    progress: ProgressCallback,
+    feed: ExportFeed | None,
+    batch_rows: int | None,
 ) -> Any:
     def ses_exports() -> Iterator[ExportTables]:
         state = dlt.current.resource_state()
-        saved = state.get(STATE_KEY)
-        if saved:
-            start = Interval.parse(inputs.lookback_interval).subtract_from(_parse_moment(saved))
-        else:
-            start = inputs.anchor()
-        stop = floor_second(end or datetime.now(UTC))
-        progress(RangePlanned(start, stop, bool(saved)))
-        if start >= stop:
-            return
-        windows = WindowPlanner(start, stop, Interval.parse(inputs.range_interval))
-        settings = ExportSettings(
-            data_format=inputs.data_format,
-            poll_interval=inputs.poll_interval,
-            job_timeout=inputs.job_timeout,
-        )
-
-        def on_job(event: JobEvent) -> None:
-            progress(event)
-
-        def on_split(event: SplitEvent) -> None:
-            progress(event)
-
-        exporter = ExportClient(
-            connection.client(), settings, on_event=on_job, max_jobs=inputs.max_concurrent_jobs
-        )
+        current = feed if feed is not None else make_feed(connection, progress)
+        last_end: datetime | None = None
         try:
-            for result in export_in_order(
-                windows,
-                exporter,
-                max_concurrent=inputs.max_concurrent_jobs,
-                on_limit=inputs.on_limit,
-                on_split=on_split,
-            ):
+            if not current.started:
+                saved = state.get(STATE_KEY)
+                if saved:
+                    start = Interval.parse(inputs.lookback_interval).subtract_from(_parse_moment(saved))
+                else:
+                    start = inputs.anchor()
+                stop = floor_second(end or datetime.now(UTC))
+                progress(RangePlanned(start, stop, bool(saved)))
+                if start >= stop:
+                    current.exhausted = True
+                    return
+                current.start(start, stop)
+            rows = 0
+            while batch_rows is None or rows < batch_rows:
+                result = current.next_result()
+                if result is None:
+                    break
                 tables = result.tables
                 if tables is not None and tables.rows:
                     yield tables
+                    rows += tables.rows
                 # Only reached once dlt has taken the window's tables: state never runs ahead of the data.
                 state[STATE_KEY] = result.window.end.isoformat()
+                last_end = result.window.end
                 progress(
                     WindowDone(
                         result.window,
@@ -162,8 +182,10 @@ def _exports(
                     )
                 )
         finally:
-            exporter.close()
-        progress(LoadStarted(stop))
+            if feed is None:
+                current.close()
+        if last_end is not None:
+            progress(LoadStarted(last_end))
 
     return ses_exports
 
@@ -173,4 +195,4 @@ def _parse_moment(text: str | datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-__all__ = ["STATE_KEY", "ses_source"]
+__all__ = ["STATE_KEY", "make_feed", "ses_source"]

@@ -1,0 +1,124 @@
+"""A stream of export results that keeps running between dlt loads.
+
+``ExportFeed`` drives ``export_in_order`` in a background thread and hands its results over through a small
+bounded queue. ``sync()`` loads a long range in batches, one dlt run per batch (so the state in the target
+moves forward batch by batch); thanks to the feed, the export jobs for the next batch keep running while dlt
+normalises and loads the previous one.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from sesflow.insights.exports import ExportClient, ExportResult, ExportSettings, JobEvent
+from sesflow.insights.intervals import Interval
+from sesflow.insights.jobs import OnLimit, SplitEvent, export_in_order
+from sesflow.insights.windows import WindowPlanner
+
+_END = object()
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class ExportFeed:
+    """Export results in window order, produced in the background; iterate with ``next_result()``."""
+
+    def __init__(
+        self,
+        client: object,
+        settings: ExportSettings,
+        *,
+        range_interval: str,
+        max_concurrent: int,
+        on_limit: OnLimit,
+        on_job: Callable[[JobEvent], None],
+        on_split: Callable[[SplitEvent], None],
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._interval = Interval.parse(range_interval)
+        self._max_concurrent = max_concurrent
+        self._on_limit = on_limit
+        self._on_job = on_job
+        self._on_split = on_split
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=2)  # each result holds up to 10,000 rows
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._exporter: ExportClient | None = None
+        self.exhausted = False
+
+    @property
+    def started(self) -> bool:
+        """True once ``start`` was called."""
+        return self._thread is not None
+
+    def start(self, start: datetime, end: datetime) -> None:
+        """Begin exporting ``[start, end)`` in the background."""
+        self._exporter = ExportClient(
+            self._client, self._settings, on_event=self._on_job, max_jobs=self._max_concurrent
+        )
+        planner = WindowPlanner(start, end, self._interval, cap=self._settings.max_results)
+        self._thread = threading.Thread(target=self._run, args=(planner,), name="sesflow-feed", daemon=True)
+        self._thread.start()
+
+    def _run(self, planner: WindowPlanner) -> None:
+        assert self._exporter is not None
+        results = export_in_order(
+            planner,
+            self._exporter,
+            max_concurrent=self._max_concurrent,
+            on_limit=self._on_limit,
+            on_split=self._on_split,
+        )
+        try:
+            for result in results:
+                if not self._put(result):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+            self._put(_Failure(exc))
+        finally:
+            results.close()
+
+    def _put(self, item: object) -> bool:
+        while not self._closed.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def next_result(self) -> ExportResult | None:
+        """The next result in window order; None when every window is exported. Raises a job's error."""
+        if self.exhausted:
+            return None
+        item = self._queue.get()
+        if item is _END:
+            self.exhausted = True
+            return None
+        if isinstance(item, _Failure):
+            self.exhausted = True
+            raise item.error
+        assert isinstance(item, ExportResult)
+        return item
+
+    def __iter__(self) -> Iterator[ExportResult]:
+        while (result := self.next_result()) is not None:
+            yield result
+
+    def close(self) -> None:
+        """Stop the jobs still running and the background thread; close the HTTP pool."""
+        self._closed.set()
+        if self._exporter is not None:
+            self._exporter.stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        if self._exporter is not None:
+            self._exporter.close()
