@@ -47,7 +47,9 @@ class ExportFeed:
         self._on_limit = on_limit
         self._on_job = on_job
         self._on_split = on_split
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=2)  # each result holds up to 10,000 rows
+        # Room for a few seconds of exports: while dlt loads a batch, the jobs keep being created
+        # (one per second) instead of stalling on a full queue. Each result holds at most 10,000 messages.
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(4, max_concurrent + 2))
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
         self._exporter: ExportClient | None = None

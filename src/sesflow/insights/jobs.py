@@ -50,7 +50,7 @@ def export_in_order(
     planner = windows if isinstance(windows, WindowPlanner) else None
     pending = iter(windows)
     order: list[_Slot] = []  # leaves in time order: running, queued or finished-but-not-yet-yielded
-    lookahead = max_concurrent + 1  # bounds the finished results held back for window order
+    lookahead = max_concurrent + 3  # bounds the finished results held back for window order
     exhausted = False
     # One worker more than jobs allowed at SES: it downloads and parses while the others wait on SES
     # (the ExportClient's own slots keep the jobs at SES to max_concurrent).
