@@ -16,8 +16,6 @@ import json
 import os
 import platform
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -28,36 +26,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from _emulator_process import start_emulator, stop
+
 RESULTS = Path(__file__).resolve().parent / "results" / "emulator.json"
 RAW = (
     b"From: bench@example.com\r\nTo: success@simulator.amazonses.com\r\nSubject: bench\r\n"
     b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhello from the benchmark\r\n"
 )
-
-
-def start_emulator(*flags: str) -> tuple[subprocess.Popen[str], str]:
-    """``sesflow emulator`` in its own process; returns it and its endpoint URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sesflow", "emulator", "--port", "0", *flags],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    found = re.search(r"http://[\d.]+:\d+", line)
-    if not found:
-        process.kill()
-        raise SystemExit(f"emulator did not start: {line}")
-    return process, found.group(0)
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def signed_request(endpoint: str) -> bytes:

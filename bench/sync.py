@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -33,25 +32,10 @@ from typing import Any
 
 import httpx
 
+from _emulator_process import start_emulator, stop
+
 RESULTS = Path(__file__).resolve().parent / "results" / "sync.json"
 DEFAULT_PG = os.environ.get("SESFLOW_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
-
-
-def start_emulator(*flags: str) -> tuple[subprocess.Popen[str], str]:
-    """``sesflow emulator`` in its own process; returns it and its endpoint URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sesflow", "emulator", "--port", "0", *flags],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    found = re.search(r"http://[\d.]+:\d+", line)
-    if not found:
-        process.kill()
-        raise SystemExit(f"emulator did not start: {line}")
-    return process, found.group(0)
 
 
 def one_run(endpoint: str, target: str, concurrency: int, anchor: str, pg_url: str) -> dict[str, Any]:
@@ -190,8 +174,7 @@ def main() -> None:
                     flush=True,
                 )
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=20)
+        stop(emulator)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(
