@@ -82,6 +82,9 @@ def env(tmp_path: Path, pg_url: str) -> dict[str, str]:
     return {
         **keep,
         "HOME": str(home),
+        # dlt keeps pipeline state in /var/dlt when run as root: keep each section's own, or a snippet
+        # picks up the state (and the DuckDB path) a previous run left behind.
+        "DLT_DATA_DIR": str(home / ".dlt"),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
