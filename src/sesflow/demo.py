@@ -394,7 +394,6 @@ def _wait_for_events(scale: float, out: Any) -> None:
 
 
 def _sync(endpoint: str, database: Path, anchor: dt.datetime, out: Any) -> int:
-    import json
     import os
     import tempfile
 
@@ -414,31 +413,30 @@ def _sync(endpoint: str, database: Path, anchor: dt.datetime, out: Any) -> int:
         "secrets": {"access_key_id": "demo", "secret_access_key": "demo"},
     }
     target = {"type": "duckdb", "instance": str(database.resolve())}
-    names = {
-        "SESFLOW_DEMO_SES": json.dumps(source),
-        "SESFLOW_DEMO_DUCKDB": json.dumps(target),
-        "RUNTIME__LOG_LEVEL": "ERROR",  # dlt's schema-hint warnings mean nothing to a demo watcher
-    }
-    saved = {name: os.environ.get(name) for name in names}
     replication = {
         "source": "SESFLOW_DEMO_SES",
         "target": "SESFLOW_DEMO_DUCKDB",
         "defaults": {"mode": "full-refresh", "object": "ses.{stream_name}"},
         "streams": {"ses_emails": None},
     }
+    # dlt's schema-hint warnings mean nothing to a demo watcher; dlt reads its log level from the environment.
+    saved_level = os.environ.get("RUNTIME__LOG_LEVEL")
+    os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
     try:
-        os.environ.update(names)
         with (
             out.status("[bold]4/4[/] syncing Message Insights into DuckDB"),
             tempfile.TemporaryDirectory() as tmp,
         ):
-            summary = sync(replication, pipelines_dir=tmp)
+            summary = sync(
+                replication,
+                pipelines_dir=tmp,
+                connections={"SESFLOW_DEMO_SES": source, "SESFLOW_DEMO_DUCKDB": target},
+            )
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        if saved_level is None:
+            os.environ.pop("RUNTIME__LOG_LEVEL", None)
+        else:
+            os.environ["RUNTIME__LOG_LEVEL"] = saved_level
     out.print(f"[bold]4/4[/] synced {summary.emails:,} messages in {summary.seconds:.1f} s into {database}")
     return summary.emails
 

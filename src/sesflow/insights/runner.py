@@ -24,6 +24,7 @@ from sesflow.connections import (
     PostgresConnection,
     TargetConnection,
     get_connection,
+    parse_connection,
     sesflow_home,
 )
 from sesflow.errors import ConfigError, SesflowError, SyncError
@@ -102,10 +103,13 @@ def sync(
     on_progress: ProgressCallback | None = None,
     pipelines_dir: str | Path | None = None,
     end: datetime | None = None,
+    connections: Mapping[str, Mapping[str, Any] | str] | None = None,
 ) -> SyncSummary:
     """Run a replication (a file path, a mapping or a ``Replication``) and return what it did.
 
     ``streams``/``mode`` override the file like ``--streams``/``--mode``; ``end`` defaults to now.
+    ``connections`` gives settings by name (as in env.yaml) that win over the connections found on the
+    machine, for programs that hold their own configuration.
     Raises ``ConfigError`` for bad configuration and ``SyncError`` when the sync fails; the state saved in the
     target never moves past a window that was not loaded.
     """
@@ -116,13 +120,20 @@ def sync(
     else:
         plan = Replication.load(replication)
     tasks = plan.tasks(streams, mode)
-    source = get_connection(plan.config.source)
+    given = connections or {}
+
+    def connection(name: str) -> AwsSesConnection | TargetConnection:
+        if name in given:
+            return parse_connection(name, given[name], origin="argument")
+        return get_connection(name)
+
+    source = connection(plan.config.source)
     if not isinstance(source, AwsSesConnection):
         raise ConfigError(
             f"source: {plan.config.source} is a {source.type} connection",
             hint="The source must be a `type: api, spec: aws_ses` connection.",
         )
-    target = get_connection(plan.config.target)
+    target = connection(plan.config.target)
     if isinstance(target, AwsSesConnection):
         raise ConfigError(f"target: {plan.config.target} is an API connection; the target must be a database")
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
