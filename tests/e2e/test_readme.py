@@ -2,9 +2,11 @@
 
 Each ``##`` section runs in its own folder, blocks in order (see ``tests/e2e/readme.py`` for the markers).
 Where a snippet talks to SES it talks to the emulator: the environment carries dummy AWS credentials and
-``AWS_ENDPOINT_URL`` pointing at an emulator on the documented port 8005, started in this process for the
-section unless the section starts its own ``sesflow emulator``. HOME is a fresh folder, so connection files
-(``~/.sesflow/env.yaml``) never touch the real ones. ``PG_URL`` names a throwaway PostgreSQL database.
+``AWS_ENDPOINT_URL`` pointing at an emulator, started in this process for the section unless the section
+starts its own ``sesflow emulator``. The README documents port 8005; each section runs on a free port instead
+(every ``8005`` in its blocks is replaced), so an emulator a developer keeps on 8005 does not get in the way.
+HOME is a fresh folder, so connection files (``~/.sesflow/env.yaml``) never touch the real ones. ``PG_URL``
+names a throwaway PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from tests.e2e.readme import Block, Section, sections
 
 ROOT = Path(__file__).resolve().parents[2]
 README = Path(os.environ.get("SESFLOW_README", ROOT / "README.md"))  # another file: to try a draft
-PORT = 8005
+PORT = 8005  # the port the README documents; replaced by a free one in every block
 # `make test` is this test suite: running it from inside the suite would recurse.
 NOT_FROM_INSIDE_THE_SUITE = re.compile(r"^\s*make test\b.*$", re.MULTILINE)
 EMULATOR_LINE = re.compile(
@@ -35,16 +37,30 @@ EMULATOR_LINE = re.compile(
 MAKE_LINE = re.compile(r"^(?P<indent>\s*)make ", re.MULTILINE)
 HOW_TO = (
     "\n---\nEach README section runs in a fresh folder and HOME, with AWS_ENDPOINT_URL pointing at an"
-    " emulator on port 8005 and PG_URL at a test database. Put `<!-- file: PATH -->` (PATH may start with"
-    " ~/) on the line before a block the commands read (env.yaml, replication.yaml); put `<!-- norun -->`"
+    " emulator (the documented port 8005 is replaced by a free one) and PG_URL at a test database."
+    " Put `<!-- file: PATH -->` (PATH may start with ~/) on the line before a block the commands read"
+    " (env.yaml, replication.yaml); put `<!-- norun -->`"
     " before a block that needs a real AWS account. See tests/e2e/readme.py."
 )
 SECTIONS = [s for s in sections(README) if any(b.runnable for b in s.blocks)]
 
 
-def _port_of(command: str) -> int:
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _localise(text: str, port: int) -> str:
+    """``text`` with the documented port replaced by the section's own."""
+    return re.sub(rf"(?<!\d){PORT}(?!\d)", str(port), text)
+
+
+def _port_of(command: str, default: int) -> int:
     found = re.search(r"--port[ =](\d+)", command)
-    return int(found.group(1)) if found else PORT
+    return int(found.group(1)) if found else default
 
 
 def _wait_for(port: int, timeout: float = 30.0) -> None:
@@ -64,18 +80,24 @@ def _starts_emulator(section: Section) -> bool:
 
 
 @contextlib.contextmanager
-def _section_emulator(section: Section) -> Iterator[None]:
+def _section_emulator(section: Section, port: int) -> Iterator[None]:
     if _starts_emulator(section):
         yield
         return
     from sesflow.emulator import Emulator
 
-    with Emulator(port=PORT, event_delay_scale=0.0, export_delay=0.5, seed=1):
+    with Emulator(port=port, event_delay_scale=0.0, export_delay=0.5, seed=1):
         yield
 
 
 @pytest.fixture
-def env(tmp_path: Path, pg_url: str) -> dict[str, str]:
+def port() -> int:
+    """The section's emulator port, in place of the documented 8005."""
+    return _free_port()
+
+
+@pytest.fixture
+def env(tmp_path: Path, pg_url: str, port: int) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SESFLOW_", "SLING_"))}
@@ -90,7 +112,7 @@ def env(tmp_path: Path, pg_url: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{PORT}",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "PG_URL": pg_url,
         "PYTHONUNBUFFERED": "1",
         "DEMO_DIR": str(tmp_path / "work"),
@@ -98,21 +120,21 @@ def env(tmp_path: Path, pg_url: str) -> dict[str, str]:
     }
 
 
-def _run_shell(block: Block, cwd: Path, env: dict[str, str], groups: list[int]) -> None:
-    script = NOT_FROM_INSIDE_THE_SUITE.sub("", block.commands())
+def _run_shell(block: Block, cwd: Path, env: dict[str, str], groups: list[int], port: int) -> None:
+    script = _localise(NOT_FROM_INSIDE_THE_SUITE.sub("", block.commands()), port)
     # `make` targets live in the repository; DEMO_DIR (in env) sends their output to the section's folder.
     script = MAKE_LINE.sub(lambda m: f"{m['indent']}make -C {ROOT} ", script)
     ports: list[int] = []
 
     def background(match: re.Match[str]) -> str:
-        ports.append(_port_of(match["cmd"]))
+        ports.append(_port_of(match["cmd"], port))
         return f"{match['cmd'].strip()} > emulator-{ports[-1]}.log 2>&1 &"
 
     script = EMULATOR_LINE.sub(background, script)
-    for port in ports:  # later lines of the block may talk to it already
+    for started in ports:  # later lines of the block may talk to it already
         script = script.replace(
-            f"emulator-{port}.log 2>&1 &",
-            f"emulator-{port}.log 2>&1 &\nfor i in $(seq 150); do curl -sf http://127.0.0.1:{port}/_sesflow/health"
+            f"emulator-{started}.log 2>&1 &",
+            f"emulator-{started}.log 2>&1 &\nfor i in $(seq 150); do curl -sf http://127.0.0.1:{started}/_sesflow/health"
             f" >/dev/null && break; sleep 0.2; done",
             1,
         )
@@ -135,13 +157,13 @@ def _run_shell(block: Block, cwd: Path, env: dict[str, str], groups: list[int]) 
     assert proc.returncode == 0, (
         f"README.md:{block.line}: exit {proc.returncode}\n{script}\n---\n{output}{HOW_TO}"
     )
-    for port in ports:
-        _wait_for(port)
+    for started in ports:
+        _wait_for(started)
 
 
-def _run_python(block: Block, cwd: Path, env: dict[str, str]) -> None:
+def _run_python(block: Block, cwd: Path, env: dict[str, str], port: int) -> None:
     path = cwd / f"readme_line_{block.line}.py"
-    path.write_text(block.text, encoding="utf-8")
+    path.write_text(_localise(block.text, port), encoding="utf-8")
     done = subprocess.run(
         [sys.executable, path.name],
         cwd=cwd,
@@ -157,30 +179,30 @@ def _run_python(block: Block, cwd: Path, env: dict[str, str]) -> None:
     )
 
 
-def _write_file(block: Block, cwd: Path, env: dict[str, str]) -> None:
+def _write_file(block: Block, cwd: Path, env: dict[str, str], port: int) -> None:
     assert block.file is not None
     target = Path(env["HOME"], block.file[2:]) if block.file.startswith("~/") else cwd / block.file
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(block.text, encoding="utf-8")
+    target.write_text(_localise(block.text, port), encoding="utf-8")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("section", SECTIONS, ids=[s.slug for s in SECTIONS])
-def test_readme_section_runs(section: Section, env: dict[str, str], tmp_path: Path) -> None:
+def test_readme_section_runs(section: Section, env: dict[str, str], port: int) -> None:
     work = Path(env["DEMO_DIR"])
     work.mkdir(exist_ok=True)
     groups: list[int] = []
     try:
-        with _section_emulator(section):
+        with _section_emulator(section, port):
             for block in section.blocks:
                 if not block.runnable:
                     continue
                 if block.kind == "file":
-                    _write_file(block, work, env)
+                    _write_file(block, work, env, port)
                 elif block.kind == "shell":
-                    _run_shell(block, work, env, groups)
+                    _run_shell(block, work, env, groups, port)
                 else:
-                    _run_python(block, work, env)
+                    _run_python(block, work, env, port)
     finally:
         for group in groups:
             with contextlib.suppress(ProcessLookupError):
