@@ -1,4 +1,9 @@
-"""Fixtures for the sending tests: a local SES emulator over HTTP, and boto3 pointed at it."""
+"""Fixtures for the sending tests: a local SES emulator over HTTP, and transports pointed at it.
+
+A transport goes one of two ways (``PATHS``): ``"direct"``, the lean path SESTransport takes when it builds
+its own client (signed by sesflow, kept-alive connections), or ``"botocore"``, the path of a ``client=``
+the caller passes. Tests about what SES answers run on both.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from botocore.config import Config
 
 from sesflow import Message, SESTransport
 from sesflow.emulator import Emulator
 
 SENDER = "shop@example.com"
+PATHS = ["direct", "botocore"]
 
 
 def session(region: str = "us-east-1") -> boto3.Session:
@@ -20,6 +27,27 @@ def session(region: str = "us-east-1") -> boto3.Session:
     return boto3.Session(
         aws_access_key_id="AKIDSESFLOWTEST", aws_secret_access_key="test", region_name=region
     )
+
+
+def build_transport(
+    endpoint_url: str,
+    api: str = "v2",
+    region: str = "us-east-1",
+    path: str = "direct",
+    boto_session: boto3.Session | None = None,
+    **options: Any,
+) -> SESTransport:
+    """An SESTransport to ``endpoint_url`` that sends the ``path`` way (see ``PATHS``)."""
+    boto_session = boto_session or session(region)
+    if path == "direct":
+        return SESTransport(session=boto_session, endpoint_url=endpoint_url, api=api, **options)
+    config = Config(
+        retries={"total_max_attempts": 1},
+        connect_timeout=options.pop("connect_timeout", 5.0),
+        read_timeout=options.pop("read_timeout", 30.0),
+    )
+    client = boto_session.client("sesv2" if api == "v2" else "ses", endpoint_url=endpoint_url, config=config)
+    return SESTransport(client=client, api=api, **options)
 
 
 class Private:
@@ -73,9 +101,10 @@ def transport(ses: Private) -> Iterator[Callable[..., SESTransport]]:
     """Builds SESTransports pointed at the emulator; closes them after the test."""
     built: list[SESTransport] = []
 
-    def make(api: str = "v2", region: str = "us-east-1", **options: Any) -> SESTransport:
-        options.setdefault("endpoint_url", ses.url)
-        made = SESTransport(session=session(region), api=api, **options)
+    def make(
+        api: str = "v2", region: str = "us-east-1", path: str = "direct", **options: Any
+    ) -> SESTransport:
+        made = build_transport(options.pop("endpoint_url", ses.url), api, region, path, **options)
         built.append(made)
         return made
 

@@ -13,7 +13,7 @@ from sesflow import Attachment, Mailer, Message, RetryPolicy, SESTransport
 from sesflow.emulator import Emulator
 from sesflow.errors import ConfigError, ConnectionFailedError, MessageError, ServiceUnavailableError
 from sesflow.send import NO_RETRY
-from tests.send.conftest import Private, message, session
+from tests.send.conftest import PATHS, Private, message, session
 
 Make = Callable[..., SESTransport]
 FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05)
@@ -50,12 +50,13 @@ def test_recipients_are_counted_one_by_one(ses: Private, transport: Make) -> Non
     assert [s["recipients"] for s in ses.sends()] == [3, 1]
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize(("api", "operation"), [("v2", "SendEmail"), ("v1", "SendRawEmail")])
 def test_server_errors_are_retried_until_ses_accepts(
-    api: str, operation: str, ses: Private, transport: Make
+    api: str, operation: str, path: str, ses: Private, transport: Make
 ) -> None:
     ses.fault(operation=operation, status=500, count=2)
-    with Mailer(transport(api=api), retry=FAST_RETRY) as mailer:
+    with Mailer(transport(api=api, path=path), retry=FAST_RETRY) as mailer:
         result = mailer.send(message("ann@example.org"))
     assert result.status == "sent"
     assert result.attempts == 3
@@ -77,9 +78,11 @@ def test_throttled_sends_are_retried_until_they_fit() -> None:
     assert [s["status"] for s in sends].count(200) == 4
 
 
-def test_an_unreachable_endpoint_is_retried_then_reported(transport: Make) -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_an_unreachable_endpoint_is_retried_then_reported(path: str, transport: Make) -> None:
     url = "http://127.0.0.1:1"  # nothing listens on port 1
-    with Mailer(transport(endpoint_url=url), retry=RetryPolicy(max_attempts=3, base_delay=0.01)) as mailer:
+    retry = RetryPolicy(max_attempts=3, base_delay=0.01)
+    with Mailer(transport(endpoint_url=url, path=path), retry=retry) as mailer:
         result = mailer.send(message("ann@example.org"))
     assert result.status == "failed"
     assert isinstance(result.error, ConnectionFailedError)

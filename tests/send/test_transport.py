@@ -27,7 +27,7 @@ from sesflow.errors import (
     ThrottlingError,
 )
 from sesflow.send import RawEmail
-from tests.send.conftest import SENDER, Private, message, session
+from tests.send.conftest import PATHS, SENDER, Private, build_transport, message, session
 
 Make = Callable[..., SESTransport]
 
@@ -136,10 +136,11 @@ def test_an_unknown_api_is_refused() -> None:
 # -- errors over HTTP ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize(("api", "code"), [("v2", "TooManyRequestsException"), ("v1", "Throttling")])
-def test_maximum_rate_exceeded_is_a_throttling_error(api: str, code: str) -> None:
+def test_maximum_rate_exceeded_is_a_throttling_error(api: str, code: str, path: str) -> None:
     with Emulator(port=0, max_send_rate=1) as tight:
-        sender = SESTransport(session=session(), endpoint_url=tight.endpoint_url, api=api)
+        sender = build_transport(tight.endpoint_url, api, path=path)
         sender.send_raw(raw_email())
         with pytest.raises(ThrottlingError) as caught:
             sender.send_raw(raw_email())
@@ -148,10 +149,11 @@ def test_maximum_rate_exceeded_is_a_throttling_error(api: str, code: str) -> Non
     assert caught.value.retryable
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("api", ["v2", "v1"])
-def test_daily_quota_exceeded_is_its_own_error_and_not_retried(api: str) -> None:
+def test_daily_quota_exceeded_is_its_own_error_and_not_retried(api: str, path: str) -> None:
     with Emulator(port=0, max_24h_send=1) as quota:
-        sender = SESTransport(session=session(), endpoint_url=quota.endpoint_url, api=api)
+        sender = build_transport(quota.endpoint_url, api, path=path)
         with Mailer(sender) as mailer:
             assert mailer.send(message("ann@example.org")).status == "sent"
             result = mailer.send(message("bob@example.org"))
@@ -163,10 +165,11 @@ def test_daily_quota_exceeded_is_its_own_error_and_not_retried(api: str) -> None
     assert len(attempts) == 2
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("api", ["v2", "v1"])
-def test_unverified_sender_is_message_rejected(api: str) -> None:
+def test_unverified_sender_is_message_rejected(api: str, path: str) -> None:
     with Emulator(port=0, verify_identities=True) as strict:
-        sender = SESTransport(session=session(), endpoint_url=strict.endpoint_url, api=api)
+        sender = build_transport(strict.endpoint_url, api, path=path)
         with pytest.raises(MessageRejectedError) as caught:
             sender.send_raw(raw_email())
         sender.close()
@@ -174,41 +177,48 @@ def test_unverified_sender_is_message_rejected(api: str) -> None:
     assert not caught.value.retryable
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize(
     ("api", "cls"), [("v2", NotFoundError), ("v1", ConfigurationSetDoesNotExistError)]
 )  # fmt: skip
-def test_missing_configuration_set_is_reported(api: str, cls: type[Exception], transport: Make) -> None:
+def test_missing_configuration_set_is_reported(
+    api: str, cls: type[Exception], path: str, transport: Make
+) -> None:
     with pytest.raises(cls):
-        transport(api=api).send_raw(raw_email(ConfigurationSetName="nope"))
+        transport(api=api, path=path).send_raw(raw_email(ConfigurationSetName="nope"))
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("status", [500, 503])
-def test_server_errors_are_service_unavailable(status: int, ses: Private, transport: Make) -> None:
+def test_server_errors_are_service_unavailable(status: int, path: str, ses: Private, transport: Make) -> None:
     ses.fault(operation="SendEmail", status=status, count=1)
     with pytest.raises(ServiceUnavailableError) as caught:
-        transport().send_raw(raw_email())
+        transport(path=path).send_raw(raw_email())
     assert caught.value.status == status
     assert caught.value.retryable
 
 
-def test_refused_connection_is_a_retryable_connection_failure(transport: Make) -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_refused_connection_is_a_retryable_connection_failure(path: str, transport: Make) -> None:
     url = "http://127.0.0.1:1"  # nothing listens on port 1
     with pytest.raises(ConnectionFailedError) as caught:
-        transport(endpoint_url=url, connect_timeout=2).send_raw(raw_email())
+        transport(endpoint_url=url, connect_timeout=2, path=path).send_raw(raw_email())
     assert caught.value.retryable
 
 
-def test_refused_credentials_are_an_auth_error() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_refused_credentials_are_an_auth_error(path: str) -> None:
     with Emulator(port=0, auth="strict", credentials=[("AKIDGOOD", "good-secret")]) as strict:
-        sender = SESTransport(session=session(), endpoint_url=strict.endpoint_url)
+        sender = build_transport(strict.endpoint_url, path=path)
         with pytest.raises(AuthError):
             sender.send_raw(raw_email())
         sender.close()
 
 
-def test_no_answer_in_time_is_unknown_and_never_resent(ses: Private, transport: Make) -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_no_answer_in_time_is_unknown_and_never_resent(path: str, ses: Private, transport: Make) -> None:
     ses.fault(latency_ms=1000, operation="SendEmail")
-    with Mailer(transport(read_timeout=0.3)) as mailer:  # the default retry policy
+    with Mailer(transport(read_timeout=0.3, path=path)) as mailer:  # the default retry policy
         result = mailer.send(message("ann@example.org"))
     assert result.status == "unknown"
     assert isinstance(result.error, OutcomeUnknownError)

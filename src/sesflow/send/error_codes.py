@@ -1,5 +1,7 @@
-"""Translation of what boto3 raises during a send into the ``sesflow.errors`` SendError classes.
+"""Translation of SES error answers and transport failures into the ``sesflow.errors`` SendError classes.
 
+One mapping from (SES code, message, HTTP status) to a class serves both ways a send can go: botocore's
+``ClientError`` (``from_client_error``) and the answers ``send/wire.py`` reads itself (``from_answer``).
 The translation decides safety: a retryable class says SES certainly did not take the message; an
 ``OutcomeUnknownError`` says the request was written and no answer came, so it must never be resent blindly.
 """
@@ -85,29 +87,55 @@ def _is_daily_quota(message: str) -> bool:
     return "daily message quota" in message.lower()
 
 
-def from_client_error(exc: ClientError) -> SendError:
-    """The SendError for an error answer from SES (any code, any status)."""
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code") or "") or None
-    text = str(error.get("Message") or "") or str(exc)
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+def from_answer(code: str | None, message: str, status: int | None) -> SendError:
+    """The SendError for an error answer from SES: its code (None when it had none), message and status."""
     cls: type[SendError]
-    if _is_daily_quota(text):
+    if _is_daily_quota(message):
         cls = DailyQuotaExceededError
     elif code in _BY_CODE:
         cls = _BY_CODE[code]
-    elif isinstance(status, int) and status >= 500:
+    elif status is not None and status >= 500:
         cls = ServiceUnavailableError
     elif status == 429:
         cls = ThrottlingError
     else:
         cls = SendError
     return cls(
-        f"SES refused the send: {code or 'error'}: {text}",
-        code=code,
-        status=status if isinstance(status, int) else None,
+        f"SES refused the send: {code or 'error'}: {message}",
+        code=code or None,
+        status=status,
         hint=_HINTS.get(cls),
     )
+
+
+def from_client_error(exc: ClientError) -> SendError:
+    """The SendError for an error answer from SES (any code, any status) as botocore raised it."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code") or "") or None
+    text = str(error.get("Message") or "") or str(exc)
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return from_answer(code, text, status if isinstance(status, int) else None)
+
+
+def connection_failed(detail: object) -> ConnectionFailedError:
+    """Nothing reached SES (refused, DNS failure, connect timeout, request not fully written): retry safe."""
+    return ConnectionFailedError(
+        f"Could not connect to SES: {detail}", code="ConnectionFailed", hint=_HINTS[ConnectionFailedError]
+    )
+
+
+def outcome_unknown(detail: object) -> OutcomeUnknownError:
+    """The request was written and no (usable) answer came: SES may have taken it; never resend it."""
+    return OutcomeUnknownError(
+        f"No answer from SES after the request was sent: {detail}",
+        code="OutcomeUnknown",
+        hint=_HINTS[OutcomeUnknownError],
+    )
+
+
+def no_credentials(detail: object) -> AuthError:
+    """No AWS credentials could be found or refreshed: nothing was sent."""
+    return AuthError(f"No usable AWS credentials: {detail}", hint=_HINTS[AuthError])
 
 
 def from_exception(exc: BaseException) -> SendError | MessageError | None:
@@ -115,23 +143,24 @@ def from_exception(exc: BaseException) -> SendError | MessageError | None:
     if isinstance(exc, ClientError):
         return from_client_error(exc)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return AuthError(f"No usable AWS credentials: {exc}", hint=_HINTS[AuthError])
+        return no_credentials(exc)
     if isinstance(exc, ParamValidationError):
         return MessageError(f"The SES request is not valid: {exc}")
     if isinstance(exc, BotoConnectionError):
         # Connection refused, DNS failure, connect timeout: nothing was written, a retry is safe.
-        return ConnectionFailedError(
-            f"Could not connect to SES: {exc}", code="ConnectionFailed", hint=_HINTS[ConnectionFailedError]
-        )
+        return connection_failed(exc)
     if isinstance(exc, ReadTimeoutError | HTTPClientError):
-        return OutcomeUnknownError(
-            f"No answer from SES after the request was sent: {exc}",
-            code="OutcomeUnknown",
-            hint=_HINTS[OutcomeUnknownError],
-        )
+        return outcome_unknown(exc)
     if isinstance(exc, BotoCoreError):
         return OutcomeUnknownError(f"The send failed in botocore: {exc}", code="OutcomeUnknown")
     return None
 
 
-__all__ = ["from_client_error", "from_exception"]
+__all__ = [
+    "connection_failed",
+    "from_answer",
+    "from_client_error",
+    "from_exception",
+    "no_credentials",
+    "outcome_unknown",
+]

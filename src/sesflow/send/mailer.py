@@ -9,10 +9,11 @@ an iterable of a million messages never holds more than a few dozen of them, com
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal, TypeAlias
@@ -106,6 +107,9 @@ class Mailer:
         """
         limit = self._window(window)
         source = iter(messages)
+        # Finished futures arrive on a queue (a done callback each), so taking the next result costs the
+        # same with 2 or 200 messages in flight; concurrent.futures.wait would visit every pending future.
+        finished: queue.SimpleQueue[Future[SendResult]] = queue.SimpleQueue()
         pending: set[Future[SendResult]] = set()
         exhausted = False
         try:
@@ -116,12 +120,14 @@ class Mailer:
                     except StopIteration:
                         exhausted = True
                         break
-                    pending.add(self._submit_tolerant(message))
+                    future = self._submit_tolerant(message)
+                    pending.add(future)
+                    future.add_done_callback(finished.put)
                 if not pending:
                     return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
+                future = finished.get()
+                pending.discard(future)
+                yield future.result()
         finally:
             for future in pending:
                 future.cancel()
@@ -163,6 +169,7 @@ class Mailer:
         """Async twin of ``send_many``; ``messages`` may be a sync or an async iterable."""
         limit = self._window(window)
         source = _aiter(messages)
+        finished: asyncio.Queue[asyncio.Future[SendResult]] = asyncio.Queue()
         pending: set[asyncio.Future[SendResult]] = set()
         exhausted = False
         try:
@@ -173,12 +180,14 @@ class Mailer:
                     except StopAsyncIteration:
                         exhausted = True
                         break
-                    pending.add(asyncio.wrap_future(self._submit_tolerant(message)))
+                    future = asyncio.wrap_future(self._submit_tolerant(message))
+                    pending.add(future)
+                    future.add_done_callback(finished.put_nowait)
                 if not pending:
                     return
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
+                future = await finished.get()
+                pending.discard(future)
+                yield future.result()
         finally:
             for future in pending:
                 future.cancel()
