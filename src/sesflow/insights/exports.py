@@ -12,7 +12,7 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,21 +64,31 @@ class JobEvent:
 
 
 class CreateGate:
-    """Lets at most one CreateExportJob through per ``interval`` seconds, across threads."""
+    """Lets at most one CreateExportJob through per ``interval`` seconds, across threads.
+
+    SES counts the second between two creates as it receives them. A create sent exactly one second after
+    the previous one was *sent* can still arrive sooner (the earlier request was late on the wire, or its
+    thread was late for the GIL) and be throttled, and a throttled thread that backs off on its own loses its
+    turn to the others again and again. So the creates take turns: the next one goes at least ``interval``
+    after the previous one was *answered*, and a throttled create retries within its turn.
+    """
 
     def __init__(self, interval: float = 1.0) -> None:
-        self._interval = interval
+        self.interval = interval
         self._lock = threading.Lock()
         self._next = 0.0
 
-    def wait(self, stop: threading.Event) -> None:
-        """Block until this caller may create a job (returns early when ``stop`` is set)."""
+    @contextlib.contextmanager
+    def turn(self, stop: threading.Event) -> Iterator[None]:
+        """Hold the create turn: wait until one may create, and start the clock once the body returns."""
         with self._lock:
-            now = time.monotonic()
-            delay = max(0.0, self._next - now)
-            self._next = max(now, self._next) + self._interval
-        if delay:
-            stop.wait(delay)
+            delay = self._next - time.monotonic()
+            if delay > 0:
+                stop.wait(delay)
+            try:
+                yield
+            finally:
+                self._next = time.monotonic() + self.interval
 
 
 class Stopped(Exception):
@@ -137,7 +147,9 @@ class ExportClient:
             hint="Rerun later; the saved state has not moved past this window.",
         )
 
-    def _call(self, window: Window, operation: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(
+        self, window: Window, operation: str, *, throttle_delay: float | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         from botocore.exceptions import ClientError, ConnectionError, NoCredentialsError, ReadTimeoutError
 
         transient = 0
@@ -159,7 +171,10 @@ class ExportClient:
                         raise ExportTimeoutError(
                             f"SES kept throttling {operation} for {window} ({code})"
                         ) from None
-                    self.stop.wait(min(8.0, 0.5 * 1.5**throttled) * (0.5 + random.random()))
+                    if throttle_delay is not None and (code == "TooManyRequestsException" or status == 429):
+                        self.stop.wait(throttle_delay)  # a rate throttle: the next second is free again
+                    else:
+                        self.stop.wait(min(8.0, 0.5 * 1.5**throttled) * (0.5 + random.random()))
                     continue
                 if status >= 500 and transient < self.settings.transient_retries:
                     transient += 1
@@ -182,19 +197,20 @@ class ExportClient:
                 raise SyncError(f"{operation} for {window}: cannot reach SES: {exc}") from None
 
     def _create(self, window: Window) -> str:
-        self._gate.wait(self.stop)
-        response = self._call(
-            window,
-            "create_export_job",
-            ExportDataSource={
-                "MessageInsightsDataSource": {
-                    "StartDate": window.start,
-                    "EndDate": window.end,
-                    "MaxResults": self.settings.max_results,
-                }
-            },
-            ExportDestination={"DataFormat": self.settings.data_format},
-        )
+        with self._gate.turn(self.stop):
+            response = self._call(
+                window,
+                "create_export_job",
+                throttle_delay=self._gate.interval,
+                ExportDataSource={
+                    "MessageInsightsDataSource": {
+                        "StartDate": window.start,
+                        "EndDate": window.end,
+                        "MaxResults": self.settings.max_results,
+                    }
+                },
+                ExportDestination={"DataFormat": self.settings.data_format},
+            )
         job_id = str(response["JobId"])
         self._on_event(JobEvent(window, job_id, "CREATED"))
         return job_id
