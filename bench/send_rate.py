@@ -100,8 +100,8 @@ def http_json(url: str, method: str = "GET", body: Any = None) -> Any:
 
 
 @contextlib.contextmanager
-def emulator(**flags: Any) -> Iterator[str]:
-    """Run ``sesflow emulator`` in its own process with the given flags; yield its endpoint URL."""
+def emulator_process(**flags: Any) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``sesflow emulator`` in its own process with the given flags; yield its URL and process."""
     port = free_port()
     args = [sys.executable, "-m", "sesflow", "emulator", "--port", str(port), "--auth", "any"]
     for name, value in flags.items():
@@ -119,7 +119,7 @@ def emulator(**flags: Any) -> Iterator[str]:
                     err = process.stderr.read().decode() if process.stderr else ""
                     raise RuntimeError(f"the emulator did not start: {err}") from None
                 time.sleep(0.1)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
@@ -127,6 +127,22 @@ def emulator(**flags: Any) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def emulator(**flags: Any) -> Iterator[str]:
+    """Run ``sesflow emulator`` in its own process with the given flags; yield its endpoint URL."""
+    with emulator_process(**flags) as (url, _):
+        yield url
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds used so far by process ``pid`` (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sends_since(url: str, since: float) -> list[dict[str, Any]]:

@@ -4,7 +4,9 @@ The local SES emulator answers every send after ``--latency-ms 50`` and enforces
 {1, 8, 32, 64}, sesflow's Mailer (``max_connections=C``, no rate limit) composes and sends a batch of small
 text+html messages; the ideal is C / 0.05 s messages per second until the client runs out of CPU. With
 ``--with-node``, Nodemailer 6's SES transport (``maxConnections=C``) sends the same batch. Client CPU is the
-sending process's user+system time (the emulator runs in its own process).
+sending process's user+system time (the emulator runs in its own process); "cores" is CPU time over wall
+time, for the client and for the emulator process (Linux /proc), so a CPU-bound side shows as ~1 core (the
+GIL lets a Python process use one core, Node's event loop is one thread too).
 
     .venv/bin/python bench/send_throughput.py [--connections 1,8,32,64] [--seconds 2] [--with-node]
 
@@ -22,7 +24,16 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from send_rate import RESULTS, bench_messages, bench_transport, emulator, install_node, node_version, run_node
+from send_rate import (
+    RESULTS,
+    bench_messages,
+    bench_transport,
+    emulator_process,
+    install_node,
+    node_version,
+    process_cpu_s,
+    run_node,
+)
 
 LATENCY_S = 0.05
 
@@ -65,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with_node = args.with_node and install_node()
     rows: list[dict[str, Any]] = []
-    with emulator(latency_ms=int(LATENCY_S * 1000), max_send_rate=10**9, max_24h_send=10**12) as url:
+    flags = {"latency_ms": int(LATENCY_S * 1000), "max_send_rate": 10**9, "max_24h_send": 10**12}
+    with emulator_process(**flags) as (url, process):
         for connections in [int(c) for c in args.connections.split(",")]:
             count = batch_size(connections, args.seconds)
             contenders = [("sesflow", run_sesflow)]
@@ -73,25 +85,39 @@ def main(argv: Sequence[str] | None = None) -> int:
                 contenders.append(("nodemailer6", run_nodemailer))
             for name, run in contenders:
                 row: dict[str, Any] = {"client": name, "connections": connections}
+                emulator_cpu0 = process_cpu_s(process.pid)
                 row.update(run(url, connections, count))
+                emulator_cpu1 = process_cpu_s(process.pid)
                 row["messages_per_s"] = round(row["messages"] / row["wall_s"], 1)
                 row["ideal_per_s"] = round(connections / LATENCY_S, 1)
                 row["cpu_ms_per_message"] = round(row["cpu_ms"] / row["messages"], 3)
+                row["client_cores"] = round(row["cpu_ms"] / 1000 / row["wall_s"], 2)
+                row["emulator_cores"] = None
+                if emulator_cpu0 is not None and emulator_cpu1 is not None:
+                    # Around the whole run (start-up and warm-up, when the emulator is nearly idle, included)
+                    # over the measured wall time: a slight overestimate.
+                    row["emulator_cores"] = round((emulator_cpu1 - emulator_cpu0) / row["wall_s"], 2)
                 rows.append(row)
                 print(
                     f"{name:12} C={connections:>3}  {row['messages_per_s']:>8.1f} msg/s "
                     f"(ideal {row['ideal_per_s']:g})  {row['cpu_ms_per_message']:.2f} CPU ms/msg  "
+                    f"client {row['client_cores']:.2f} cores  emulator {row['emulator_cores']} cores  "
                     f"failed {row['failed']}",
                     flush=True,
                 )
     print()
-    print("| client | connections | messages/s | ideal (C / 50 ms) | ratio | client CPU ms / message |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| client | connections | messages/s | ideal (C / 50 ms) | ratio | client CPU ms / message "
+        "| client CPU use (cores) | emulator CPU use (cores) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
+        emulator_cores = "?" if row["emulator_cores"] is None else f"{row['emulator_cores']:.2f}"
         print(
             f"| {row['client']} | {row['connections']} | {row['messages_per_s']:.1f} | "
             f"{row['ideal_per_s']:g} | "
-            f"{row['messages_per_s'] / row['ideal_per_s']:.2f} | {row['cpu_ms_per_message']:.2f} |"
+            f"{row['messages_per_s'] / row['ideal_per_s']:.2f} | {row['cpu_ms_per_message']:.2f} | "
+            f"{row['client_cores']:.2f} | {emulator_cores} |"
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {

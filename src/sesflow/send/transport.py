@@ -157,7 +157,10 @@ class SESTransport:
             return self._client
 
     def prepare(self, connections: int) -> None:
-        """Make sure the client pools at least ``connections`` connections (rebuilt if it was smaller)."""
+        """Make sure the client pools at least ``connections`` connections (rebuilt if it was smaller).
+
+        The lean path needs no sizing: each sending thread keeps its own connection.
+        """
         with self._lock:
             if not self._own_client or (self._client is not None and self._pool >= connections):
                 return
