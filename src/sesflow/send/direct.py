@@ -136,7 +136,9 @@ def direct_sender(
     from botocore.validate import validate_parameters
 
     endpoint_url: str = client.meta.endpoint_url
-    proxies = client.meta.config.proxies or get_environ_proxies(endpoint_url)
+    proxies = client.meta.config.proxies
+    if proxies is None:  # as botocore decides: the client config's proxies, else the environment's
+        proxies = get_environ_proxies(endpoint_url)
     scheme = endpoint_url.split(":", 1)[0].lower()
     if proxies.get(scheme) or scheme not in ("http", "https"):
         return None
