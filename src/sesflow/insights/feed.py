@@ -19,6 +19,7 @@ from sesflow.insights.jobs import OnLimit, SplitEvent, export_in_order
 from sesflow.insights.windows import WindowPlanner
 
 _END = object()
+QUEUED_RESULTS = 3
 
 
 class _Failure:
@@ -47,9 +48,10 @@ class ExportFeed:
         self._on_limit = on_limit
         self._on_job = on_job
         self._on_split = on_split
-        # Room for a few seconds of exports: while dlt loads a batch, the jobs keep being created
-        # (one per second) instead of stalling on a full queue. Each result holds at most 10,000 messages.
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(4, max_concurrent + 2))
+        # Room for a few seconds of exports: while dlt loads a batch (1-2 s), the jobs keep being created
+        # (one per second) instead of stalling on a full queue. Each result holds at most 10,000 messages
+        # (~11 MB of Arrow), so the room is fixed rather than grown with the concurrency.
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUED_RESULTS)
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
         self._exporter: ExportClient | None = None
