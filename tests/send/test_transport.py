@@ -226,3 +226,30 @@ def test_no_answer_in_time_is_unknown_and_never_resent(path: str, ses: Private, 
     time.sleep(1.2)  # let the slow answer finish on the emulator's side
     assert len(ses.sends()) == 1  # one request: neither sesflow nor botocore sent it again
     assert len(ses.messages()) == 1  # and SES did take it: a resend would have delivered it twice
+
+
+def _connections_to(url: str) -> int:
+    import psutil
+
+    port = int(url.rsplit(":", 1)[1])
+    return sum(
+        1
+        for c in psutil.Process().net_connections(kind="tcp")
+        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    )
+
+
+def test_a_client_replaced_by_a_larger_pool_is_closed_with_the_transport(ses: Private) -> None:
+    transport = build_transport(ses.url)
+    transport.prepare(4)
+    small = transport.client
+    small.get_account()  # leaves a pooled keep-alive connection open on the small client
+    transport.prepare(32)
+    large = transport.client
+    assert large is not small
+    assert large.meta.config.max_pool_connections == 32
+    large.get_account()
+    assert transport.max_send_rate() > 0
+    assert _connections_to(ses.url) >= 2
+    transport.close()
+    assert _connections_to(ses.url) == 0

@@ -117,6 +117,7 @@ class SESTransport:
         self._own_client = client is None
         self._pool = 0
         self._client: Any = client
+        self._retired: list[Any] = []  # clients replaced by a larger one, closed with the transport
         self._boto_session: Any = None
         self._direct: DirectSender | None = None
         self._direct_checked = client is not None  # a passed client is always used as is
@@ -165,6 +166,9 @@ class SESTransport:
             if not self._own_client or (self._client is not None and self._pool >= connections):
                 return
             self._pool = max(connections, 10)
+            if self._client is not None:
+                # Another Mailer may still be sending on the smaller client: retire it, close it in close().
+                self._retired.append(self._client)
             self._client = self._build_client(self._pool)
 
     def _direct_sender(self) -> DirectSender | None:
@@ -289,6 +293,9 @@ class SESTransport:
                 self._client.close()
                 self._client = None
                 self._pool = 0
+            for retired in self._retired:
+                retired.close()
+            self._retired.clear()
 
 
 __all__ = ["API_CHOICES", "RawEmail", "SESTransport", "Transport"]
