@@ -217,12 +217,21 @@ class ExportClient:
 
     def _wait(self, window: Window, job_id: str) -> dict[str, Any]:
         started = time.monotonic()
-        # Jobs of one sync take about as long as each other: the first poll goes just before the time the
-        # last jobs took, then quick polls; without that history, polls back off from 0.25 s.
+        # Jobs of one sync take about as long as each other: polls (at most poll_interval apart) lead up to
+        # just before the time the last jobs took, then come quickly (a twentieth of it, at least 0.1 s)
+        # until half as long again; without that history, or past it, they back off from 0.25 s.
         expected = self._typical_duration
-        delay = min(0.9 * expected if expected else 0.25, self.settings.poll_interval)
+        interval = self.settings.poll_interval
+        backoff = 0.25
         last_state = "CREATED"
         while True:
+            elapsed = time.monotonic() - started
+            if expected and elapsed < 0.9 * expected:
+                delay = min(0.9 * expected - elapsed, interval)
+            elif expected and elapsed < 1.5 * expected:
+                delay = min(max(0.1, expected / 20), interval)
+            else:
+                delay, backoff = backoff, min(backoff * 1.6, interval)
             if self.stop.wait(delay):
                 raise Stopped()
             job = self._call(window, "get_export_job", JobId=job_id)
@@ -230,8 +239,6 @@ class ExportClient:
             if state in ("COMPLETED", "FAILED", "CANCELLED"):
                 self._learn(time.monotonic() - started)
                 return job
-            if expected:
-                delay, expected = 0.1, None
             if state != last_state:
                 last_state = state
                 self._on_event(JobEvent(window, job_id, state))
@@ -243,7 +250,6 @@ class ExportClient:
                     f"{self.settings.job_timeout:g} s",
                     hint="Raise job_timeout in the connection inputs, or use a smaller range_interval.",
                 )
-            delay = min(delay * 1.6, self.settings.poll_interval)
 
     def _fetch(self, window: Window, job_id: str, job: dict[str, Any]) -> ExportResult:
         expected = int((job.get("Statistics") or {}).get("ExportedRecordsCount") or 0)
