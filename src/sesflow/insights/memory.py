@@ -2,10 +2,11 @@
 
 A sync parses export files into Arrow in worker threads while dlt writes, normalises and loads the previous
 batch in the main thread. pyarrow's default pool (mimalloc) keeps the pages freed by another thread in that
-thread's heap, and glibc keeps freed blocks in per-thread arenas; both look like growth to the operating
-system although nothing is in use. During a sync the Arrow buffers come from the system allocator, and
-after each batch the unused memory is handed back (measured on a 5-day sync at 3 concurrent jobs: peak RSS
-576 MB -> 512 MB).
+thread's heap, and glibc keeps freed blocks in per-thread arenas (up to 8 per core); both look like growth to
+the operating system although nothing is in use. During a sync the Arrow buffers come from the system
+allocator, glibc is held to 2 arenas, and after each batch the garbage is collected and the unused memory
+handed back. Measured on 5-day syncs at 3 concurrent jobs, peak RSS 576 MB -> 512 MB (system pool, trim);
+on a 30-day sync at 5, 531 MB -> 474 MB (2 arenas, collect), at the same loading speed.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import sys
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
+
+_M_ARENA_MAX = -8  # from glibc's malloc.h
 
 
 @cache
@@ -47,10 +51,18 @@ def system_arrow_pool() -> Iterator[None]:
         pa.set_memory_pool(previous)
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Hold glibc to ``arenas`` malloc arenas for threads created from now on (process-wide; glibc only)."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_ARENA_MAX, arenas)
+
+
 def release_memory() -> None:
-    """Hand memory freed since the last call back to the operating system, where the platform allows."""
+    """Collect garbage and hand memory freed since the last call back to the OS, where the platform allows."""
     import pyarrow as pa
 
+    gc.collect()
     pa.default_memory_pool().release_unused()
     libc = _libc()
     if libc is not None:
