@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import gc
+import os
 import sys
 from collections.abc import Iterator
 from functools import cache
@@ -51,11 +52,22 @@ def system_arrow_pool() -> Iterator[None]:
         pa.set_memory_pool(previous)
 
 
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """Hold glibc to ``arenas`` malloc arenas for threads created from now on (process-wide; glibc only)."""
+@contextlib.contextmanager
+def few_malloc_arenas(arenas: int = 2) -> Iterator[None]:
+    """Within the block, hold glibc to ``arenas`` malloc arenas for threads created then (glibc only).
+
+    Afterwards glibc's own default (8 arenas per core on 64-bit) applies again, so a program that calls
+    ``sync()`` keeps its allocator as it was; a ``MALLOC_ARENA_MAX`` the user set is left alone throughout.
+    """
     libc = _libc()
-    if libc is not None:
-        libc.mallopt(_M_ARENA_MAX, arenas)
+    if libc is None or "MALLOC_ARENA_MAX" in os.environ:
+        yield
+        return
+    libc.mallopt(_M_ARENA_MAX, arenas)
+    try:
+        yield
+    finally:
+        libc.mallopt(_M_ARENA_MAX, 8 * (os.cpu_count() or 1))
 
 
 def release_memory() -> None:

@@ -30,7 +30,7 @@ from sesflow.connections import (
 from sesflow.errors import ConfigError, SesflowError, SyncError
 from sesflow.insights.exports import JobEvent
 from sesflow.insights.jobs import SplitEvent
-from sesflow.insights.memory import limit_malloc_arenas, release_memory, system_arrow_pool
+from sesflow.insights.memory import few_malloc_arenas, release_memory, system_arrow_pool
 from sesflow.insights.progress import (
     ProgressCallback,
     ProgressEvent,
@@ -143,8 +143,7 @@ def sync(
     folder = Path(pipelines_dir) if pipelines_dir else sesflow_home() / "pipelines"
     summary = SyncSummary(plan.config.source, plan.config.target)
     started = time.monotonic()
-    limit_malloc_arenas()
-    with system_arrow_pool():
+    with few_malloc_arenas(), system_arrow_pool():
         for index, task in enumerate(tasks, start=1):
             stream = StreamSummary(task.name, task.object, task.mode)
             summary.streams.append(stream)
