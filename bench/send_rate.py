@@ -23,7 +23,6 @@ import json
 import math
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -32,8 +31,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from _emulator_process import start_emulator, stop
+
 BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
 NODE_DIR = BENCH / ".cache" / "node"
 RESULTS = BENCH / "results"
 NODE_PACKAGES = ("nodemailer@6", "@aws-sdk/client-ses@3")
@@ -82,13 +82,6 @@ warmup.then(() => {
 """
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def http_json(url: str, method: str = "GET", body: Any = None) -> Any:
     """One JSON request to the emulator's private API."""
     data = None if body is None else json.dumps(body).encode()
@@ -100,33 +93,16 @@ def http_json(url: str, method: str = "GET", body: Any = None) -> Any:
 
 
 @contextlib.contextmanager
-def emulator_process(**flags: Any) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def emulator_process(**flags: Any) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """Run ``sesflow emulator`` in its own process with the given flags; yield its URL and process."""
-    port = free_port()
-    args = [sys.executable, "-m", "sesflow", "emulator", "--port", str(port), "--auth", "any"]
+    args = ["--auth", "any"]
     for name, value in flags.items():
         args += [f"--{name.replace('_', '-')}", str(value)]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_emulator(*args)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                http_json(f"{url}/_sesflow/health")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    err = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"the emulator did not start: {err}") from None
-                time.sleep(0.1)
         yield url, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @contextlib.contextmanager

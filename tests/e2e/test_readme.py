@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from tests.e2e.readme import Block, Section, sections
+from tests.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 README = Path(os.environ.get("SESFLOW_README", ROOT / "README.md"))  # another file: to try a draft
@@ -43,14 +44,6 @@ HOW_TO = (
     " before a block that needs a real AWS account. See tests/e2e/readme.py."
 )
 SECTIONS = [s for s in sections(README) if any(b.runnable for b in s.blocks)]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _localise(text: str, port: int) -> str:
@@ -93,7 +86,7 @@ def _section_emulator(section: Section, port: int) -> Iterator[None]:
 @pytest.fixture
 def port() -> int:
     """The section's emulator port, in place of the documented 8005."""
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
