@@ -62,6 +62,28 @@ def test_truncate_next_download(emulator: Emulator, sesv2: Any) -> None:
     assert len(download(job)) == 50
 
 
+def test_stray_seconds_and_repeat_records_make_exports_overlap_and_repeat(
+    emulator: Emulator, sesv2: Any
+) -> None:
+    emulator.seed(count=40, start=DAY0, end=DAY0 + timedelta(hours=2), seed=1)
+    hour = DAY0 + timedelta(hours=1)
+    plain = download(run_job(sesv2, insights_source(hour, hour + timedelta(hours=1))))
+    fault(emulator, stray_seconds=3600, repeat_records=1)
+    time.sleep(1.05)
+    job = run_job(sesv2, insights_source(hour, hour + timedelta(hours=1)))
+    both = download(job)
+    ids = [record["MessageId"] for record in both]
+    assert len(set(ids)) == 40 > len(plain)
+    assert job["Statistics"]["ExportedRecordsCount"] == len(ids)  # as the file holds
+    assert len(ids) == 41 and ids[-1] == ids[0]  # the first record, listed again at the end
+    time.sleep(1.05)
+    again = download(run_job(sesv2, insights_source(hour, hour + timedelta(hours=1))))
+    assert len(again) == 40  # repeat_records was used up; stray_seconds stays until cleared
+    httpx.delete(f"{emulator.endpoint_url}/_sesflow/faults").raise_for_status()
+    time.sleep(1.05)
+    assert len(download(run_job(sesv2, insights_source(hour, hour + timedelta(hours=1))))) == len(plain)
+
+
 def test_expire_all_urls_now(emulator: Emulator, sesv2: Any) -> None:
     job = run_job(sesv2, insights_source(DAY0, DAY0))
     fault(emulator, expire_urls=True)
@@ -160,6 +182,9 @@ def test_status_defaults_to_the_models_status_and_5xx_codes_are_receiver_faults(
         ({"operation": "SendEmail", "error_code": "MessageRejected", "probability": 2}, "'probability'"),
         ({"operation": "SendEmail", "error_code": "MessageRejected", "latency_ms": 5}, "latency_ms"),
         ({"operation": "SendEmail"}, "No fault given"),
+        ({"stray_seconds": -1}, "'stray_seconds'"),
+        ({"stray_seconds": True}, "'stray_seconds'"),
+        ({"repeat_records": -2}, "'repeat_records'"),
     ],
 )
 def test_bad_fault_bodies_are_refused_with_a_clear_message(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sesflow.errors import DownloadError
-from sesflow.insights.records import normalise_key, parse_export
+from sesflow.insights.records import normalise_key, parse_export, unique_messages
 
 RECORD = {
     "MessageId": "0100-abc",
@@ -111,3 +111,24 @@ def test_a_line_cut_in_the_middle_is_a_download_error() -> None:
     data = (json.dumps(RECORD) + "\n" + json.dumps(RECORD)[:40]).encode()
     with pytest.raises(DownloadError, match="line 2"):
         parse_export(data)
+
+
+def test_unique_messages_keeps_the_last_copy_of_a_repeated_record_and_its_events() -> None:
+    other = {**RECORD, "MessageId": "0100-other", "Events": []}
+    later = {
+        **RECORD,
+        "LastEngagementEvent": "OPEN",
+        "Events": [*RECORD["Events"], {"Timestamp": "2026-10-02T08:00:00Z", "Type": "OPEN"}],
+    }
+    text = "\n".join(json.dumps(record) for record in (RECORD, other, later)) + "\n"
+    tables = unique_messages(parse_export(text.encode()))
+    emails = {row["messageid"]: row for row in tables.emails.to_pylist()}
+    assert sorted(emails) == ["0100-abc", "0100-other"]
+    assert emails["0100-abc"]["lastengagementevent"] == "OPEN"
+    events = sorted((e["messageid"], e["position"], e["type"]) for e in tables.events.to_pylist())
+    assert events == [("0100-abc", 0, "DELIVERY"), ("0100-abc", 1, "CLICK"), ("0100-abc", 2, "OPEN")]
+
+
+def test_unique_messages_returns_tables_without_repeats_unchanged() -> None:
+    tables = parse_export((json.dumps(RECORD) + "\n").encode())
+    assert unique_messages(tables) is tables

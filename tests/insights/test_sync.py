@@ -222,6 +222,41 @@ def test_injected_faults_end_with_the_same_table(
     api.delete("/_sesflow/faults")
 
 
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_exports_that_stray_over_their_window_or_repeat_a_record_load_each_message_once(
+    small: Emulator,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    target: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    # Every job also selects the 12 hours before its window (so a window's messages come again with the
+    # next one, in the same dlt run), and two files list their first record twice: still one row per
+    # message and one per event.
+    api = httpx.Client(base_url=small.endpoint_url)
+    api.post("/_sesflow/faults", json={"stray_seconds": 12 * 3600, "repeat_records": 2}).raise_for_status()
+    schema = "ses"
+    if target == "duckdb":
+        settings = _duck(home / "sync.duckdb")
+    else:
+        settings = {"type": "postgres", "url": request.getfixturevalue("pg_url")}
+        schema = request.getfixturevalue("unique_schema")
+    _configure(monkeypatch, small, settings, range_interval="1d", max_concurrent_jobs=1)
+    try:
+        summary = sesflow.sync(replication(schema))
+    finally:
+        api.delete("/_sesflow/faults").raise_for_status()
+    if target == "duckdb":
+        emails, events = read_duckdb(home / "sync.duckdb")
+    else:
+        emails, events = read_postgres(request.getfixturevalue("pg_url"), schema)
+    expected = truth(small.endpoint_url, _end(summary))
+    assert summary.streams[0].emails > len(expected)  # the exports did overlap
+    assert len(emails) == len(expected) == 303
+    assert len({(event["messageid"], event["position"]) for event in events}) == len(events)
+    assert as_truth(emails, events) == expected
+
+
 def test_a_job_that_keeps_failing_is_a_clear_error_and_the_rerun_leaves_no_gap(
     small: Emulator, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

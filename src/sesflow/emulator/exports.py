@@ -79,6 +79,8 @@ class ExportJob:
     created_at: float
     delay: float
     failure: str | None = None
+    reach_back: float = 0.0  # injected: the job also selects this many seconds before its StartDate
+    repeat_first: bool = False  # injected: the file lists its first record twice
     cancelled_at: float | None = None
     processed: int | None = None
     exported: int | None = None
@@ -239,7 +241,7 @@ def message_records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
     include, exclude = source.get("Include", {}), source.get("Exclude", {})
     cutoff = job.created_at
     end = min(source["EndDate"], cutoff)
-    for view in store.window(source["StartDate"], end):
+    for view in store.window(source["StartDate"] - job.reach_back, end):
         events = [e for e in view.events if e[0] <= cutoff]
         record = message_record(view, events)
         if include and not _matches(include, record, view):
@@ -259,8 +261,11 @@ def statistics(job: ExportJob, store: Store) -> tuple[int, int]:
     if source.get("Include") or source.get("Exclude"):
         processed = sum(1 for _ in message_records(job, store))
     else:
-        processed = store.count_window(source["StartDate"], min(source["EndDate"], job.created_at))
-    return processed, min(processed, cap)
+        processed = store.count_window(
+            source["StartDate"] - job.reach_back, min(source["EndDate"], job.created_at)
+        )
+    exported = min(processed, cap)
+    return processed, exported + 1 if job.repeat_first and exported else exported
 
 
 def records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
@@ -268,7 +273,13 @@ def records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
     if job.source_type == "METRICS_DATA":
         return metrics_records(job, store)
     cap = job.data_source["MessageInsightsDataSource"].get("MaxResults", MAX_RESULTS_CAP)
-    return itertools.islice(message_records(job, store), cap)
+    selected = itertools.islice(message_records(job, store), cap)
+    if not job.repeat_first:
+        return selected
+    first = next(selected, None)
+    if first is None:
+        return iter(())
+    return itertools.chain([first], selected, [first])
 
 
 # --- metrics ------------------------------------------------------------------------------------------

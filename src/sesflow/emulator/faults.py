@@ -4,6 +4,11 @@ A named operation can be answered with any SES error: ``{"operation": "SendEmail
 "MailFromDomainNotVerifiedException", "status": 400}``; the front end renders it the way its API does
 (v2 JSON with ``x-amzn-ErrorType``, v1 XML ``ErrorResponse``). Without ``error_code`` the status picks AWS's
 generic 5xx errors (500 InternalFailure, 503 ServiceUnavailable).
+
+Export faults: ``fail_export_jobs`` (the next N jobs end FAILED), ``truncate_downloads`` (the next N downloads
+are cut short), ``expire_urls`` (every URL handed out so far expires), ``repeat_records`` (the next N export
+files list their first record twice) and ``stray_seconds`` (until cleared, every new job also selects that
+many seconds before its StartDate, so adjacent windows' exports overlap).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ _KNOWN_KEYS = frozenset(
         "latency_ms",
         "truncate_downloads",
         "expire_urls",
+        "stray_seconds",
+        "repeat_records",
     }
 )
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9._]{0,127}$")
@@ -150,6 +157,8 @@ class Faults:
     operations: dict[str, OperationFault] = field(default_factory=dict)
     latency_ms: dict[str, float] = field(default_factory=dict)
     truncate_downloads: int = 0
+    stray_seconds: float = 0.0
+    repeat_records: int = 0
     rng: random.Random = field(default_factory=random.Random)
 
     def add(self, body: dict[str, Any]) -> None:
@@ -170,16 +179,25 @@ class Faults:
             for key in ("message", "count", "probability"):
                 if key in body:
                     raise _bad(f"'{key}' only goes with 'status' or 'error_code'.")
-        if not ({"fail_export_jobs", "truncate_downloads", "latency_ms", "expire_urls"} & set(body)) and (
-            not wants_error
-        ):
+        export_faults = {
+            "fail_export_jobs",
+            "truncate_downloads",
+            "expire_urls",
+            "stray_seconds",
+            "repeat_records",
+        }
+        if not ((export_faults | {"latency_ms"}) & set(body)) and not wants_error:
             raise _bad(
                 "No fault given: use fail_export_jobs, operation + status/error_code, latency_ms, "
-                "truncate_downloads or expire_urls."
+                "truncate_downloads, expire_urls, stray_seconds or repeat_records."
             )
         fail_jobs = _whole(body, "fail_export_jobs")
         export_message = _text(body, "error_message")
         truncate = _whole(body, "truncate_downloads")
+        repeat = _whole(body, "repeat_records")
+        stray = body.get("stray_seconds")
+        if stray is not None and (isinstance(stray, bool) or not isinstance(stray, int | float) or stray < 0):
+            raise _bad(f"'stray_seconds' must be a number of seconds >= 0, got {stray!r}.")
         latency: tuple[str, float] | None = None
         if "latency_ms" in body:
             value = body["latency_ms"]
@@ -196,6 +214,10 @@ class Faults:
             self.export_error_message = export_message
         if truncate is not None:
             self.truncate_downloads += truncate
+        if repeat is not None:
+            self.repeat_records += repeat
+        if stray is not None:
+            self.stray_seconds = float(stray)
         if latency is not None:
             self.latency_ms[latency[0]] = latency[1]
         if injected is not None:
@@ -228,6 +250,13 @@ class Faults:
             return None
         self.fail_export_jobs -= 1
         return self.export_error_message
+
+    def take_repeat(self) -> bool:
+        """True if this new export job's file must list its first record twice."""
+        if self.repeat_records <= 0:
+            return False
+        self.repeat_records -= 1
+        return True
 
     def take_truncation(self) -> bool:
         """True if this download must be cut short."""

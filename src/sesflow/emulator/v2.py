@@ -199,6 +199,8 @@ def create_export_job(
         now,
         state.config.export_delay,
         failure=state.faults.take_export_failure(),
+        reach_back=state.faults.stray_seconds,
+        repeat_first=state.faults.take_repeat(),
     )
     state.store.save_job(job)
     return json_response({"JobId": job.job_id})

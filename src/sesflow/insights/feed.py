@@ -55,6 +55,7 @@ class ExportFeed:
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
         self._exporter: ExportClient | None = None
+        self._held: ExportResult | None = None
         self.exhausted = False
 
     @property
@@ -101,6 +102,9 @@ class ExportFeed:
 
     def next_result(self) -> ExportResult | None:
         """The next result in window order; None when every window is exported. Raises a job's error."""
+        if self._held is not None:
+            held, self._held = self._held, None
+            return held
         if self.exhausted:
             return None
         item = self._queue.get()
@@ -112,6 +116,12 @@ class ExportFeed:
             raise item.error
         assert isinstance(item, ExportResult)
         return item
+
+    def put_back(self, result: ExportResult) -> None:
+        """Hand ``result`` out again at the next ``next_result()`` (one result at most)."""
+        if self._held is not None:
+            raise RuntimeError("ExportFeed.put_back: a result is already held")
+        self._held = result
 
     def __iter__(self) -> Iterator[ExportResult]:
         while (result := self.next_result()) is not None:

@@ -95,6 +95,27 @@ def parse_export(data: bytes, data_format: DataFormat | None = None) -> ExportTa
     return build_tables(_json_records(text))
 
 
+def unique_messages(tables: ExportTables) -> ExportTables:
+    """``tables`` with one row per message: of repeated records the last one wins (its events too).
+
+    An export should list a message once; when one does not, a merge told that the staged rows are already
+    unique (see ``ses_source(deduplicated=True)``) must still get one row per key.
+    """
+    emails, events = tables.emails, tables.events
+    if pc.count_distinct(emails["messageid"]).as_py() == emails.num_rows:
+        return tables
+    return ExportTables(
+        emails=_last_per_key(emails, ["messageid"]),
+        events=_last_per_key(events, ["messageid", "position"]),
+    )
+
+
+def _last_per_key(table: pa.Table, keys: list[str]) -> pa.Table:
+    numbered = table.append_column("__row", pa.array(range(table.num_rows), pa.int64()))
+    last = numbered.group_by(keys, use_threads=False).aggregate([("__row", "max")])["__row_max"]
+    return table.take(pc.take(last, pc.sort_indices(last)))  # the kept rows, in their order
+
+
 def empty_tables() -> ExportTables:
     """Tables with the known columns and no rows."""
     emails = EMAIL_SCHEMA.append(pa.field(RAW_COLUMN, pa.string())).empty_table()
