@@ -277,9 +277,7 @@ def records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
     if not job.repeat_first:
         return selected
     first = next(selected, None)
-    if first is None:
-        return iter(())
-    return itertools.chain([first], selected, [first])
+    return selected if first is None else itertools.chain([first], selected, [first])
 
 
 # --- metrics ------------------------------------------------------------------------------------------

@@ -45,6 +45,10 @@ _KNOWN_KEYS = frozenset(
         "repeat_records",
     }
 )
+# The keys that inject a fault on their own (the others go with ``status``/``error_code``).
+_FAULT_KEYS = frozenset(
+    {"fail_export_jobs", "truncate_downloads", "expire_urls", "stray_seconds", "repeat_records", "latency_ms"}
+)
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9._]{0,127}$")
 
 
@@ -79,6 +83,16 @@ def _whole(body: dict[str, Any], key: str, minimum: int = 0) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise _bad(f"'{key}' must be an integer >= {minimum}, got {value!r}.")
     return value
+
+
+def _amount(body: dict[str, Any], key: str) -> float | None:
+    """An optional number field (not a bool), at least 0."""
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise _bad(f"'{key}' must be a number >= 0, got {value!r}.")
+    return float(value)
 
 
 def _text(body: dict[str, Any], key: str) -> str | None:
@@ -179,14 +193,7 @@ class Faults:
             for key in ("message", "count", "probability"):
                 if key in body:
                     raise _bad(f"'{key}' only goes with 'status' or 'error_code'.")
-        export_faults = {
-            "fail_export_jobs",
-            "truncate_downloads",
-            "expire_urls",
-            "stray_seconds",
-            "repeat_records",
-        }
-        if not ((export_faults | {"latency_ms"}) & set(body)) and not wants_error:
+        if not (_FAULT_KEYS & set(body)) and not wants_error:
             raise _bad(
                 "No fault given: use fail_export_jobs, operation + status/error_code, latency_ms, "
                 "truncate_downloads, expire_urls, stray_seconds or repeat_records."
@@ -195,15 +202,10 @@ class Faults:
         export_message = _text(body, "error_message")
         truncate = _whole(body, "truncate_downloads")
         repeat = _whole(body, "repeat_records")
-        stray = body.get("stray_seconds")
-        if stray is not None and (isinstance(stray, bool) or not isinstance(stray, int | float) or stray < 0):
-            raise _bad(f"'stray_seconds' must be a number of seconds >= 0, got {stray!r}.")
+        stray = _amount(body, "stray_seconds")
         latency: tuple[str, float] | None = None
-        if "latency_ms" in body:
-            value = body["latency_ms"]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise _bad(f"'latency_ms' must be a number >= 0, got {value!r}.")
-            latency = (_operation(body) or "*", float(value))
+        if (delay := _amount(body, "latency_ms")) is not None:
+            latency = (_operation(body) or "*", delay)
         injected = operation_fault(body) if wants_error else None
         if "expire_urls" in body and not isinstance(body["expire_urls"], bool):
             raise _bad(f"'expire_urls' must be true or false, got {body['expire_urls']!r}.")
@@ -217,7 +219,7 @@ class Faults:
         if repeat is not None:
             self.repeat_records += repeat
         if stray is not None:
-            self.stray_seconds = float(stray)
+            self.stray_seconds = stray
         if latency is not None:
             self.latency_ms[latency[0]] = latency[1]
         if injected is not None:

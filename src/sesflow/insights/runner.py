@@ -219,6 +219,7 @@ def _run_stream(
         # DuckDB and PostgreSQL get each message once per batch and are told so (no sorting to find out);
         # other dlt destinations keep dlt's own de-duplication.
         deduplicated = isinstance(target, DuckDbConnection | PostgresConnection)
+        file_format = _file_format(target)
         try:
             while True:
                 resuming = deduplicated and bool(pipeline.list_normalized_load_packages())
@@ -234,7 +235,7 @@ def _run_stream(
                 )
                 # run() first finishes any package a crashed run left behind, then extracts,
                 # normalises and loads.
-                pipeline.run(data, refresh=refresh, loader_file_format=_file_format(target))  # type: ignore[arg-type]
+                pipeline.run(data, refresh=refresh, loader_file_format=file_format)  # type: ignore[arg-type]
                 stream.load_seconds = round(stream.load_seconds + _load_seconds(pipeline), 3)
                 if resuming:
                     # This run first finished a load a crash left behind, which may have staged a file twice.
