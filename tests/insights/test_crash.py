@@ -17,6 +17,8 @@ import pytest
 from sesflow.emulator import Emulator
 from tests.insights.conftest import read_duckdb, replication, ses_settings
 
+KILLED_SESFLOW = Path(__file__).with_name("killed_sesflow.py")
+
 DAY = timedelta(days=1)
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -29,7 +31,7 @@ def ses() -> Iterator[Emulator]:
         yield emulator
 
 
-def _environment(ses: Emulator, folder: Path) -> dict[str, str]:
+def _environment(ses: Emulator, folder: Path, range_interval: str = "36h") -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -39,7 +41,9 @@ def _environment(ses: Emulator, folder: Path) -> dict[str, str]:
             "AWS_SECRET_ACCESS_KEY": "secret",
             "RUNTIME__DLTHUB_TELEMETRY": "false",
             "AWS_SES": json.dumps(
-                ses_settings(ses.endpoint_url, TODAY - 4 * DAY, range_interval="36h", max_concurrent_jobs=1)
+                ses_settings(
+                    ses.endpoint_url, TODAY - 4 * DAY, range_interval=range_interval, max_concurrent_jobs=1
+                )
             ),
             "TARGET": json.dumps({"type": "duckdb", "instance": str(folder / "sync.duckdb")}),
         }
@@ -47,13 +51,20 @@ def _environment(ses: Emulator, folder: Path) -> dict[str, str]:
     return env
 
 
-def _start(ses: Emulator, folder: Path) -> subprocess.Popen[str]:
+def _start(
+    ses: Emulator, folder: Path, batch_rows: int = 0, kill: str = "none", range_interval: str = "36h"
+) -> subprocess.Popen[str]:
+    """``sesflow run`` (``batch_rows`` messages per dlt run if given, killing itself at ``kill``)."""
     folder.mkdir(exist_ok=True)
     path = folder / "replication.yaml"
     path.write_text(json.dumps(replication()))
+    if batch_rows or kill != "none":
+        command = [sys.executable, str(KILLED_SESFLOW), str(batch_rows), kill]
+    else:
+        command = [sys.executable, "-m", "sesflow"]
     return subprocess.Popen(
-        [sys.executable, "-m", "sesflow", "run", "-r", str(path)],
-        env=_environment(ses, folder),
+        [*command, "run", "-r", str(path)],
+        env=_environment(ses, folder, range_interval),
         cwd=folder,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -61,8 +72,8 @@ def _start(ses: Emulator, folder: Path) -> subprocess.Popen[str]:
     )
 
 
-def _run(ses: Emulator, folder: Path) -> None:
-    process = _start(ses, folder)
+def _run(ses: Emulator, folder: Path, batch_rows: int = 0, range_interval: str = "36h") -> None:
+    process = _start(ses, folder, batch_rows, range_interval=range_interval)
     _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err
 
@@ -102,4 +113,25 @@ def test_kill_9_then_rerun_gives_the_clean_runs_table(
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "".join(lines)
     _run(ses, tmp_path)
+    assert read_duckdb(tmp_path / "sync.duckdb") == clean_table
+
+
+@pytest.mark.parametrize(
+    "kill",
+    [
+        "before-load:1",  # nothing is in the target yet: dlt drops the package, the rerun starts afresh
+        "before-load:2",  # the rerun must load the second window's package, then go on with the rest
+        "after-copy:1",  # the first file is in the target; the rerun copies it again
+        "after-copy:3",  # the same in the second load, into a table holding the first
+    ],
+)
+def test_kill_9_at_an_exact_point_of_a_load_then_rerun_gives_the_clean_runs_table(
+    ses: Emulator, clean_table: object, tmp_path: Path, kill: str
+) -> None:
+    """One dlt run per 12-hour window (four windows hold 750 messages each): killed at an exact point of a
+    load, the rerun finishes that load, without a second copy of any row, and then goes on with the rest."""
+    process = _start(ses, tmp_path, batch_rows=500, kill=kill, range_interval="12h")
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == -signal.SIGKILL, err
+    _run(ses, tmp_path, batch_rows=500, range_interval="12h")
     assert read_duckdb(tmp_path / "sync.duckdb") == clean_table

@@ -27,8 +27,11 @@ def remove_repeats(
     """Keep one row of each key in ``tables`` (table name -> key columns) of ``pipeline``'s dataset.
 
     Names go through the pipeline's naming convention, as dlt's own tables do; a table dlt has not created
-    yet is skipped.
+    yet is skipped, and so is everything when the pipeline has no schema (dlt wiped its working folder on
+    finding nothing of it in the destination).
     """
+    if pipeline.default_schema_name is None:  # dlt found nothing of the pipeline in the destination
+        return
     schema = pipeline.default_schema
     naming = schema.naming
     with pipeline.sql_client() as client:

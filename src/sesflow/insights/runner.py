@@ -212,17 +212,26 @@ def _run_stream(
             dataset_name=task.schema,
             pipelines_dir=str(folder),
         )
+        # DuckDB and PostgreSQL get each message once per batch and are told so (no sorting to find out);
+        # other dlt destinations keep dlt's own de-duplication.
+        deduplicated = isinstance(target, DuckDbConnection | PostgresConnection)
+        engine: Literal["duckdb", "postgres"] = "duckdb" if duck is not None else "postgres"
+        keys = {task.table: EMAIL_KEY, task.events_table: EVENT_KEY}
+        file_format = _file_format(target)
         # One dlt run per batch of about BATCH_ROWS messages: the state in the target moves forward batch by
         # batch, and the feed keeps exporting the next batch while dlt loads the previous one.
         feed = make_feed(source, count)
         refresh = _REFRESH[task.mode]
-        # DuckDB and PostgreSQL get each message once per batch and are told so (no sorting to find out);
-        # other dlt destinations keep dlt's own de-duplication.
-        deduplicated = isinstance(target, DuckDbConnection | PostgresConnection)
-        file_format = _file_format(target)
         try:
+            if pipeline.has_pending_data:
+                # A killed run left a package behind: finish it first (dlt's run() would do only that and
+                # skip the new data). It may stage a file it had staged already: remove the repeats.
+                repeats = deduplicated and bool(pipeline.list_normalized_load_packages())
+                pipeline.run()
+                stream.load_seconds = round(stream.load_seconds + _load_seconds(pipeline), 3)
+                if repeats:
+                    remove_repeats(pipeline, engine, keys)
             while True:
-                resuming = deduplicated and bool(pipeline.list_normalized_load_packages())
                 data = ses_source(
                     connection=source,
                     end=end,
@@ -233,14 +242,8 @@ def _run_stream(
                     batch_rows=BATCH_ROWS,
                     deduplicated=deduplicated,
                 )
-                # run() first finishes any package a crashed run left behind, then extracts,
-                # normalises and loads.
                 pipeline.run(data, refresh=refresh, loader_file_format=file_format)  # type: ignore[arg-type]
                 stream.load_seconds = round(stream.load_seconds + _load_seconds(pipeline), 3)
-                if resuming:
-                    # This run first finished a load a crash left behind, which may have staged a file twice.
-                    engine: Literal["duckdb", "postgres"] = "duckdb" if duck is not None else "postgres"
-                    remove_repeats(pipeline, engine, {task.table: EMAIL_KEY, task.events_table: EVENT_KEY})
                 release_memory()
                 refresh = None
                 if feed.exhausted or not feed.started:
