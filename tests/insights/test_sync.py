@@ -17,7 +17,9 @@ from typing import Any
 
 import boto3
 import dlt
+import duckdb
 import httpx
+import psycopg
 import pytest
 
 import sesflow
@@ -177,6 +179,40 @@ def test_lookback_picks_up_a_late_event_for_a_synced_message(
     assert row["lastengagementevent"] == "CLICK"
     assert [e["type"] for e in events if e["messageid"] == quiet["messageid"]][-1] == "CLICK"
     assert len(emails) == 303
+    assert as_truth(emails, events) == truth(small.endpoint_url, _end(second))
+
+
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_new_messages_are_appended_and_messages_synced_before_are_merged(
+    small: Emulator, home: Path, monkeypatch: pytest.MonkeyPatch, target: str, request: pytest.FixtureRequest
+) -> None:
+    # A merge goes through dlt's staging dataset (<schema>_staging); an append of new messages does not.
+    path = home / "sync.duckdb"
+    if target == "duckdb":
+        schema, settings = "ses", _duck(path)
+    else:
+        url = request.getfixturevalue("pg_url")
+        schema, settings = request.getfixturevalue("unique_schema"), {"type": "postgres", "url": url}
+    _configure(monkeypatch, small, settings, lookback_interval="5d")
+
+    def schemas() -> set[str]:
+        query = "SELECT schema_name FROM information_schema.schemata"
+        if target == "duckdb":
+            with duckdb.connect(str(path), read_only=True) as db:
+                return {name for (name,) in db.sql(query).fetchall()}
+        with psycopg.connect(url) as db:
+            return {name for (name,) in db.execute(query).fetchall()}
+
+    sesflow.sync(replication(schema))
+    assert schema in schemas()
+    assert f"{schema}_staging" not in schemas()
+    second = sesflow.sync(replication(schema))  # the lookback exports every message again
+    assert second.streams[0].emails == 303
+    assert f"{schema}_staging" in schemas()
+    if target == "duckdb":
+        emails, events = read_duckdb(path)
+    else:
+        emails, events = read_postgres(url, schema)
     assert as_truth(emails, events) == truth(small.endpoint_url, _end(second))
 
 

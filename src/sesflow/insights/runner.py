@@ -29,6 +29,7 @@ from sesflow.connections import (
 )
 from sesflow.errors import ConfigError, SesflowError, SyncError
 from sesflow.insights.exports import JobEvent
+from sesflow.insights.held import DuckDbHeld, PostgresHeld
 from sesflow.insights.jobs import SplitEvent
 from sesflow.insights.memory import few_malloc_arenas, release_memory, system_arrow_pool
 from sesflow.insights.progress import (
@@ -218,6 +219,12 @@ def _run_stream(
         engine: Literal["duckdb", "postgres"] = "duckdb" if duck is not None else "postgres"
         keys = {task.table: EMAIL_KEY, task.events_table: EVENT_KEY}
         file_format = _file_format(target)
+        # A batch of messages the target does not hold yet is appended rather than merged.
+        held: DuckDbHeld | PostgresHeld | None = None
+        if duck is not None:
+            held = DuckDbHeld(duck, task.schema, tuple(keys))
+        elif isinstance(target, PostgresConnection):
+            held = PostgresHeld(target.dsn(), task.schema, tuple(keys))
         # One dlt run per batch of about BATCH_ROWS messages: the state in the target moves forward batch by
         # batch, and the feed keeps exporting the next batch while dlt loads the previous one.
         feed = make_feed(source, count)
@@ -241,15 +248,20 @@ def _run_stream(
                     feed=feed,
                     batch_rows=BATCH_ROWS,
                     deduplicated=deduplicated,
+                    held=held,
                 )
                 pipeline.run(data, refresh=refresh, loader_file_format=file_format)  # type: ignore[arg-type]
-                stream.load_seconds = round(stream.load_seconds + _load_seconds(pipeline), 3)
+                # The checks for held messages are loading work too, though done while dlt extracts.
+                checking = held.take_seconds() if held else 0.0
+                stream.load_seconds = round(stream.load_seconds + _load_seconds(pipeline) + checking, 3)
                 release_memory()
                 refresh = None
                 if feed.exhausted or not feed.started:
                     break
         finally:
             feed.close()
+            if isinstance(held, PostgresHeld):
+                held.close()
     except PipelineStepFailed as exc:
         raise _unwrap(exc, plan.config.target) from None
     finally:

@@ -9,7 +9,8 @@ fresh machine continues where the last one stopped; the next run starts at ``las
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,6 +38,19 @@ def _ignore(event: ProgressEvent) -> None:
     """The default progress callback."""
 
 
+@dataclass
+class _Run:
+    """What one dlt run of the source decided: append its messages (all new) rather than merge them."""
+
+    append: bool = False
+
+    def hinted(self, table: Any) -> Any:
+        """``table``, marked for appending when this run appends."""
+        if self.append:
+            return dlt.mark.with_hints(table, dlt.mark.make_hints(write_disposition="append"))
+        return table
+
+
 @dlt.source(name="ses", max_table_nesting=0)
 def ses_source(
     region: str | None = None,
@@ -57,6 +71,7 @@ def ses_source(
     feed: Any = None,
     batch_rows: int | None = None,
     deduplicated: bool = False,
+    held: Any = None,
 ) -> tuple[DltResource, ...]:
     """SES v2 Message Insights, exported window by window, as ``ses_emails`` and ``ses_email_events``.
 
@@ -72,6 +87,12 @@ def ses_source(
     message of an earlier window of the run (the next run, or batch, loads it). dlt may stage a file twice
     when it resumes a run killed at the wrong moment, so whoever sets it removes repeats after a resumed
     load, as ``sesflow.sync`` does.
+
+    ``held`` (with ``deduplicated=True``) is given the message ids of a window and tells whether the
+    destination holds any of them already (in either table). A run whose first window it holds none of is
+    appended instead of merged: no staging copy, no delete. Each further window of that run is checked too,
+    and one the destination does hold (an export straying over its window's edge, rows of a killed load) is
+    put back for the next run, which merges it.
     """
     if connection is None:
         if not region:
@@ -98,8 +119,19 @@ def ses_source(
     assert isinstance(connection, AwsSesConnection)
     progress: ProgressCallback = on_progress or _ignore
     merge: Any = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": deduplicated}
+    run = _Run()
     exports = dlt.resource(
-        _exports(connection.inputs, connection, end, progress, feed, batch_rows, deduplicated),
+        _exports(
+            connection.inputs,
+            connection,
+            end,
+            progress,
+            feed,
+            batch_rows,
+            deduplicated,
+            held if deduplicated else None,
+            run,
+        ),
         name="ses_exports",
         selected=False,
     )
@@ -108,7 +140,7 @@ def ses_source(
     def ses_emails(tables: ExportTables) -> Iterator[Any]:
         """One row per message: the export's scalar keys (normalised), ``emailtags`` and ``_raw`` as JSON."""
         if tables.emails.num_rows:
-            yield tables.emails
+            yield run.hinted(tables.emails)
 
     @dlt.transformer(
         data_from=exports,
@@ -120,7 +152,7 @@ def ses_source(
     def ses_email_events(tables: ExportTables) -> Iterator[Any]:
         """One row per event of a message, ``position`` its index in time order."""
         if tables.events.num_rows:
-            yield tables.events
+            yield run.hinted(tables.events)
 
     return exports, ses_emails, ses_email_events
 
@@ -152,6 +184,8 @@ def _exports(
     feed: ExportFeed | None,
     batch_rows: int | None,
     deduplicated: bool,
+    held: Callable[[Any], bool] | None,
+    run: _Run,
 ) -> Any:
     def ses_exports() -> Iterator[ExportTables]:
         state = dlt.current.resource_state()
@@ -180,12 +214,16 @@ def _exports(
                 if tables is not None and tables.rows:
                     if deduplicated:
                         tables = unique_messages(tables)
-                        ids = tables.emails["messageid"].to_pylist()
-                        if rows and not staged.isdisjoint(ids):
+                        column = tables.emails["messageid"]
+                        ids = column.to_pylist()
+                        if rows and (not staged.isdisjoint(ids) or (run.append and held and held(column))):
                             # A message of an earlier window of this run again (an export that strays
-                            # over its window's edge): the next run loads this window.
+                            # over its window's edge), or one an appending run must not append: the
+                            # next run loads this window.
                             current.put_back(result)
                             break
+                        if not rows and held is not None:
+                            run.append = not held(column)
                         staged.update(ids)
                     yield tables
                     rows += tables.rows
