@@ -128,6 +128,10 @@ def test_our_extra_inputs_are_accepted(home: Path, monkeypatch: pytest.MonkeyPat
         ({"region": "us-east-1", "range_interval": "5q"}, "inputs.range_interval"),
         ({"region": "us-east-1", "anchor_date": "2999-01-01"}, "inputs.anchor_date"),
         ({"region": "us-east-1", "anchor_date": "01/10/2026"}, "inputs.anchor_date"),
+        ({"region": "us east 1"}, "inputs.region: 'us east 1' is not an AWS region name"),
+        ({"region": ""}, "inputs.region"),
+        ({"region": "us-east-1", "endpoint_url": "127.0.0.1:8005"}, "inputs.endpoint_url: '127.0.0.1:8005'"),
+        ({"region": "us-east-1", "endpoint_url": "http://host:99999"}, "inputs.endpoint_url"),
         ({"region": "us-east-1", "colour": "blue"}, "unknown key 'inputs.colour'"),
     ],
 )
@@ -137,6 +141,37 @@ def test_bad_inputs_are_config_errors_naming_the_key(
     monkeypatch.setenv("BAD", json.dumps({"type": "api", "spec": "aws_ses", "inputs": inputs}))
     with pytest.raises(ConfigError, match=key):
         get_connection("BAD")
+
+
+@pytest.mark.parametrize("written", ["2026-13-45", "2026-02-30"])
+def test_an_unquoted_impossible_anchor_date_in_yaml_exits_2_naming_the_key(
+    home: Path, capsys: pytest.CaptureFixture[str], written: str
+) -> None:
+    # Unquoted, YAML reads a date-shaped value as a date: an impossible one must still be a config error.
+    (home / "sesflow-home").mkdir()
+    (home / "sesflow-home" / "env.yaml").write_text(
+        "connections:\n"
+        "  SES:\n    type: api\n    spec: aws_ses\n"
+        f"    inputs:\n      region: us-east-1\n      anchor_date: {written}\n"
+        "  DUCK:\n    type: duckdb\n    instance: x.duckdb\n"
+    )
+    (home / "work" / "rep.yaml").write_text("source: SES\ntarget: DUCK\nstreams:\n  ses_emails:\n")
+    assert cli(["run", "-r", "rep.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "inputs.anchor_date" in err and written in err and "YYYY-MM-DD" in err
+    arguments = ["conns", "set", "SES2", "type=api", "spec=aws_ses", "region=us-east-1"]
+    assert cli([*arguments, f"anchor_date={written}"]) == 2
+    assert "inputs.anchor_date" in capsys.readouterr().err
+
+
+def test_an_unquoted_real_anchor_date_in_yaml_is_read_as_that_date(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = "{type: api, spec: aws_ses, inputs: {region: us-east-1, anchor_date: 2024-02-29}}"
+    monkeypatch.setenv("SES", settings)
+    ses = get_connection("SES")
+    assert isinstance(ses, AwsSesConnection)
+    assert ses.inputs.anchor().isoformat() == "2024-02-29T00:00:00+00:00"
 
 
 def test_a_missing_connection_says_where_to_define_it(home: Path) -> None:
@@ -184,6 +219,17 @@ def test_check_queries_postgres(pg_url: str) -> None:
 def test_check_says_why_postgres_is_unreachable() -> None:
     with pytest.raises(SesflowError, match="cannot connect"):
         check_connection(PostgresConnection(type="postgres", url="postgresql://x@127.0.0.1:1/none"))
+
+
+def test_a_dlt_destination_dlt_does_not_know_exits_2_naming_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WAREHOUSE", "{type: dlt, destination: snowflak}")
+    assert cli(["conns", "test", "WAREHOUSE"]) == 2
+    assert "destination 'snowflak': dlt has no destination of that name" in capsys.readouterr().err
+    monkeypatch.setenv("WAREHOUSE", "{type: dlt, destination: duckdb}")
+    assert cli(["conns", "test", "WAREHOUSE"]) == 0
+    assert "dlt destination duckdb" in capsys.readouterr().out
 
 
 def test_discover_lists_ses_emails(

@@ -29,8 +29,10 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from sesflow.aws import check_endpoint_url, check_region
 from sesflow.errors import ConfigError, SesflowError
 from sesflow.insights.intervals import Interval
+from sesflow.yamltext import load_yaml
 
 if TYPE_CHECKING:
     import boto3
@@ -64,6 +66,16 @@ class AwsSesInputs(BaseModel):
         except ConfigError as exc:
             raise ValueError(f"{value!r} is not an interval (integer + s, m, h, d or mo, e.g. 1d)") from exc
         return str(value)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return check_region(value)
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        return check_endpoint_url(value) if value else value
 
     @field_validator("range_interval")
     @classmethod
@@ -236,10 +248,17 @@ class DltConnection(BaseModel):
     def destination(self) -> Any:
         """The dlt destination by name; without credentials dlt reads its own config and secrets."""
         from dlt.common.destination import Destination
+        from dlt.common.destination.exceptions import UnknownDestinationModule
 
-        if self.credentials is None:
-            return Destination.from_reference(self.destination_)
-        return Destination.from_reference(self.destination_, credentials=self.credentials)
+        options = {} if self.credentials is None else {"credentials": self.credentials}
+        try:
+            return Destination.from_reference(self.destination_, **options)
+        except UnknownDestinationModule:
+            raise ConfigError(
+                f"destination {self.destination_!r}: dlt has no destination of that name",
+                hint="Name one dlt loads into (bigquery, snowflake, redshift, motherduck, filesystem, ...), "
+                f"or configure its type: DESTINATION__{self.destination_.upper()}__DESTINATION_TYPE.",
+            ) from None
 
 
 Connection = Annotated[
@@ -320,7 +339,7 @@ def _decode_value(name: str, text: str, origin: str) -> Mapping[str, Any] | str:
         value = json.loads(text)
     except ValueError:
         try:
-            value = yaml.safe_load(text)
+            value = load_yaml(text)
         except yaml.YAMLError as exc:
             raise ConfigError(f"connection {name} ({origin}): not valid JSON or YAML: {exc}") from None
     if isinstance(value, Mapping | str):
@@ -344,7 +363,7 @@ def env_files() -> list[Path]:
 
 def _read_env_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     connections = data.get("connections") if isinstance(data, dict) else None
@@ -437,7 +456,7 @@ def set_connection(name: str, values: Mapping[str, str]) -> Path:
     """
     settings: dict[str, Any] = {}
     for key, raw in values.items():
-        value = yaml.safe_load(raw) if raw != "" else ""
+        value = load_yaml(raw) if raw != "" else ""
         if values.get("type") == "api" and "." not in key and key not in ("type", "spec"):
             key = ("secrets." if key in AwsSecrets.model_fields else "inputs.") + key
         target = settings
@@ -449,7 +468,7 @@ def set_connection(name: str, values: Mapping[str, str]) -> Path:
     path = env_files()[0]
     data: dict[str, Any] = {}
     if path.is_file():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     connections = data.setdefault("connections", {})
     for existing in list(connections):
         if str(existing).upper() == name.upper():

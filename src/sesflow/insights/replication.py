@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sesflow.connections import SES_STREAMS, describe_validation_error
 from sesflow.errors import ConfigError
+from sesflow.yamltext import load_yaml
 
 Mode = Literal["incremental", "full-refresh", "truncate"]
 DEFAULT_SCHEMA = "ses"
@@ -96,7 +97,7 @@ class Replication:
         """Read and validate a replication YAML (or JSON) file."""
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"cannot read the replication file {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from sesflow.aws import check_endpoint_url, check_region
 from sesflow.errors import ConfigError, MessageError
 from sesflow.send.checks import check_recipients, check_size
 
@@ -142,6 +143,9 @@ class SESTransport:
                         "No AWS region for SES.", hint="Pass region= (--region) or set AWS_REGION."
                     )
                 self._region = "us-east-1"
+            _check("region", check_region, self._region, "--region, or AWS_REGION")
+            if endpoint_url is not None:
+                _check("endpoint_url", check_endpoint_url, endpoint_url, "--endpoint-url")
 
     @property
     def region(self) -> str:
@@ -296,6 +300,13 @@ class SESTransport:
             for retired in self._retired:
                 retired.close()
             self._retired.clear()
+
+
+def _check(name: str, check: Callable[[str], str], value: str, where: str) -> None:
+    try:
+        check(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}", hint=f"Fix it where it was given ({where}).") from None
 
 
 __all__ = ["API_CHOICES", "RawEmail", "SESTransport", "Transport"]
