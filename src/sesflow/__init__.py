@@ -13,6 +13,7 @@ from sesflow.errors import (
     SesflowError,
     SyncError,
 )
+from sesflow.extras import optional_imports
 from sesflow.mime import Attachment, Composed, Envelope, IcalEvent, Message, compose
 from sesflow.send import GCRALimiter, Mailer, RateLimiter, RetryPolicy, SendResult, SESTransport
 
@@ -22,7 +23,8 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> object:
     # The sync pulls in dlt and pyarrow: imported on first use so `import sesflow` stays fast.
     if name in ("sync", "SyncSummary"):
-        from sesflow.insights import runner
+        with optional_imports("sync"):
+            from sesflow.insights import runner
 
         return getattr(runner, name)
     raise AttributeError(f"module 'sesflow' has no attribute {name!r}")

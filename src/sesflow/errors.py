@@ -8,6 +8,7 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
 
     SesflowError                         exit 1 unless a subclass says otherwise
     ├── ConfigError                      exit 2: a config file, connection, flag or argument is wrong
+    │   └── MissingExtraError            an optional package is not installed (also an ImportError)
     ├── MessageError                     exit 2: a message cannot be composed or is not sendable as given
     ├── SendError                        exit 1: SES did not accept a message (``code`` = the SES error code)
     │   ├── ThrottlingError              Throttling / TooManyRequestsException (retryable)
@@ -57,6 +58,19 @@ class ConfigError(SesflowError):
     """A configuration file, connection, command line flag or argument is wrong."""
 
     exit_code: ClassVar[int] = 2
+
+
+class MissingExtraError(ConfigError, ImportError):
+    """An optional package is not installed; the message names the pip command of the extra that brings it.
+
+    Also an ``ImportError``, so ``except ImportError`` around an optional import keeps working.
+    """
+
+    def __init__(self, message: str, *, extra: str, package: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+        self.package = package
+        self.name = package  # ImportError's field: the module that could not be imported
 
 
 class MessageError(SesflowError):
@@ -179,6 +193,7 @@ __all__ = [
     "MailFromDomainNotVerifiedError",
     "MessageError",
     "MessageRejectedError",
+    "MissingExtraError",
     "NotFoundError",
     "OutcomeUnknownError",
     "SendError",

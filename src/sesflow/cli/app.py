@@ -16,6 +16,7 @@ from rich.console import Console
 
 from sesflow import __version__
 from sesflow.errors import SesflowError
+from sesflow.extras import missing_extra
 
 app = typer.Typer(
     name="sesflow",
@@ -86,6 +87,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _stderr.print("Interrupted.")
         return 130
+    except ModuleNotFoundError as exc:
+        # An optional package imported deep inside a command: name the extra to install, exit 2.
+        found = missing_extra(exc)
+        _report(exc if found is None else found, debug=debug)
+        return 1 if found is None else found.exit_code
     except Exception as exc:
         _report(exc, debug=debug)
         return 1
