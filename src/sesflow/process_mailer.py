@@ -104,8 +104,11 @@ def _redis_url(value: Any, from_text: bool) -> str:
     text = _text(value, from_text)
     try:
         parts = urlsplit(text)
-        usable = parts.scheme in ("redis", "rediss", "unix") and bool(parts.hostname or parts.path)
-        _ = parts.port
+        _ = parts.port  # a port that is not a number raises here
+        if parts.scheme == "unix":
+            usable = bool(parts.path)
+        else:
+            usable = parts.scheme in ("redis", "rediss") and bool(parts.hostname)
     except ValueError:
         usable = False
     if not usable:

@@ -16,7 +16,8 @@ from celery import Celery
 from sesflow import Attachment, Message
 from sesflow.celery import queue_message, send_message
 from sesflow.errors import MessageError
-from tests.celery.conftest import Broker, Worker
+from tests.celery.conftest import Broker
+from tests.celery.workers import Worker
 from tests.emulator_process import EmulatorProcess
 
 TIMEOUT = 120
@@ -29,15 +30,15 @@ def queues(broker: Broker) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def workers(
-    start_worker: Any, queues: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    worker_starter: Any, queues: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Worker | Path]:
     """Two prefork workers: w1 on queues a + shared, w2 on b + shared. Each builds a Mailer in its main
     process before forking (the marker file says so), as an eager application might."""
     folder = tmp_path_factory.mktemp("warm")
     one, two = folder / "w1.pid", folder / "w2.pid"
     return {
-        "w1": start_worker([queues["a"], queues["shared"]], SESFLOW_TEST_WARM_PARENT=str(one)),
-        "w2": start_worker([queues["b"], queues["shared"]], SESFLOW_TEST_WARM_PARENT=str(two)),
+        "w1": worker_starter([queues["a"], queues["shared"]], SESFLOW_TEST_WARM_PARENT=str(one)),
+        "w2": worker_starter([queues["b"], queues["shared"]], SESFLOW_TEST_WARM_PARENT=str(two)),
         "w1_marker": one,
         "w2_marker": two,
     }
@@ -194,10 +195,10 @@ def test_a_send_ses_refuses_for_good_is_a_failed_result_and_not_retried(
 
 
 def test_a_bad_worker_setting_fails_the_task_naming_it_and_sends_nothing(
-    app: Celery, start_worker: Any, broker: Broker, ses: EmulatorProcess
+    app: Celery, worker_starter: Any, broker: Broker, ses: EmulatorProcess
 ) -> None:
     queue = broker.queue("misconfigured")
-    start_worker([queue], concurrency=1, pool="solo", SESFLOW_RATE="fast")
+    worker_starter([queue], concurrency=1, pool="solo", SESFLOW_RATE="fast")
     result = queue_message(Message(from_="shop@example.com", to="a@example.com", text="x"), queue=queue)
     with pytest.raises(Exception, match=r"^SESFLOW_RATE: expected a positive number") as failed:
         result.get(timeout=TIMEOUT)
