@@ -15,7 +15,21 @@ from sesflow.errors import (
 )
 from sesflow.extras import optional_imports
 from sesflow.mime import Attachment, Composed, Envelope, IcalEvent, Message, compose
-from sesflow.send import GCRALimiter, Mailer, RateLimiter, RetryPolicy, SendResult, SESTransport
+from sesflow.send import (
+    BotocoreTransport,
+    GCRALimiter,
+    Mailer,
+    MemoryTransport,
+    RateLimiter,
+    RedisLimiter,
+    RetryPolicy,
+    SendResult,
+    SESTransport,
+)
+
+# Last: from here on ``sesflow.send`` is the one-call send function; ``from sesflow.send import ...`` still
+# imports from the package (Python looks it up in sys.modules).
+from sesflow.send.oneshot import send
 
 __version__ = "0.1.0"
 
@@ -32,6 +46,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "Attachment",
+    "BotocoreTransport",
     "Composed",
     "ConfigError",
     "EmulatorError",
@@ -39,9 +54,11 @@ __all__ = [
     "GCRALimiter",
     "IcalEvent",
     "Mailer",
+    "MemoryTransport",
     "Message",
     "MessageError",
     "RateLimiter",
+    "RedisLimiter",
     "RetryPolicy",
     "SESTransport",
     "SendError",
@@ -51,5 +68,6 @@ __all__ = [
     "SyncSummary",
     "__version__",
     "compose",
+    "send",
     "sync",
 ]
