@@ -43,18 +43,18 @@ def core_modules() -> list[str]:
     return sorted(names)
 
 
-def without_extras(code: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter that cannot import any optional package."""
+def without_extras(code: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter that cannot import any optional package (``env`` added)."""
     script = "from tests.without_extras import block, optional_loaded, REFUSED\nblock()\n" + textwrap.dedent(
         code
     )
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDCORE", "AWS_SECRET_ACCESS_KEY": "core-secret"}
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDCORE", "AWS_SECRET_ACCESS_KEY": "core-secret", **env}
     return subprocess.run(
         [sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
 
 
-def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``sesflow ARGV`` in an interpreter without the extras; prints the optional packages it loaded last."""
     return without_extras(
         """
@@ -65,6 +65,7 @@ def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
         sys.exit(code)
         """,
         *argv,
+        **env,
     )
 
 
@@ -123,19 +124,27 @@ def test_a_core_install_sends_a_message(emulator: EmulatorProcess, tmp_path: Pat
     assert part.get_content() == "the terms"
 
 
+# With SESFLOW_REDIS_URL set (see the test), a send shares its rate through Redis: that needs the redis extra.
+SEND_SHARED_RATE = [
+    "send", "--from", "a@example.com", "--to", "b@example.com", "--subject", "s", "--text", "t",
+    "--rate", "5", "--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9",
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("argv", "extra"),
     [
         (["emulator", "--port", "0"], "emulator"),
         (["report", "--target", "{tmp}/none.duckdb", "--out", "{tmp}/r.html"], "sync"),
         (["report", "--target", "postgresql://127.0.0.1:9/nothing", "--out", "{tmp}/r.html"], "postgres"),
+        (SEND_SHARED_RATE, "redis"),
     ],
-    ids=["emulator", "report-duckdb", "report-postgres"],
+    ids=["emulator", "report-duckdb", "report-postgres", "send-shared-rate"],
 )
 def test_a_command_whose_extra_is_missing_exits_2_naming_the_pip_command(
     argv: list[str], extra: str, tmp_path: Path
 ) -> None:
-    done = run_cli(*[arg.format(tmp=tmp_path) for arg in argv])
+    done = run_cli(*[arg.format(tmp=tmp_path) for arg in argv], SESFLOW_REDIS_URL="redis://127.0.0.1:9/0")
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
@@ -151,6 +160,10 @@ def test_a_command_whose_extra_is_missing_exits_2_naming_the_pip_command(
         ("from sesflow.insights import sync", "sync"),
         ("import sesflow.celery", "celery"),
         ("import sesflow.django", "django"),
+        (
+            "from sesflow import Mailer; Mailer(rate=5, redis_url='redis://127.0.0.1:9', region='eu-west-1')",
+            "redis",
+        ),
     ],
 )
 def test_a_library_import_whose_extra_is_missing_raises_an_import_error_naming_the_pip_command(
@@ -185,7 +198,10 @@ def _imported_names() -> set[str]:
 
 
 # Packages sesflow declares for another package's sake, never importing them itself.
-USED_THROUGH_ANOTHER = {"psycopg2-binary": "dlt's PostgreSQL loader imports psycopg2"}
+USED_THROUGH_ANOTHER = {
+    "psycopg2-binary": "dlt's PostgreSQL loader imports psycopg2",
+    "httptools": "the emulator runs uvicorn's httptools protocol (uvicorn.protocols.http.httptools_impl)",
+}
 
 
 def test_every_declared_runtime_dependency_is_imported_by_sesflow() -> None:

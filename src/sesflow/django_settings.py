@@ -23,6 +23,7 @@ setting                            meaning
 ``SESFLOW_API``                    ``"v2"`` (default) or ``"v1"``; wins over ``USE_SES_V2``
 ``SESFLOW_RATE``                   recipients per second, or ``"auto"`` (default: the account's maximum)
 ``SESFLOW_REDIS_URL``              share the rate with every process using this Redis (``SESFLOW_REDIS_KEY``)
+``SESFLOW_DAILY_QUOTA``            recipients per rolling 24 h across those processes, or ``"auto"``
 ``SESFLOW_MAX_CONNECTIONS``        parallel requests per process (default 10)
 ``SESFLOW_MAX_ATTEMPTS``           tries of a send SES certainly did not take (default 8; 1 = no retry)
 ``SESFLOW_CELERY``                 True: queue each message to the ``sesflow.send_message`` Celery task
@@ -62,6 +63,7 @@ _MAILER = {
     "rate": ("SESFLOW_RATE",),
     "redis_url": ("SESFLOW_REDIS_URL",),
     "redis_key": ("SESFLOW_REDIS_KEY",),
+    "daily_quota": ("SESFLOW_DAILY_QUOTA",),
     "max_connections": ("SESFLOW_MAX_CONNECTIONS",),
     "max_attempts": ("SESFLOW_MAX_ATTEMPTS",),
 }

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 from sesflow.aws import check_endpoint_url, check_region
 from sesflow.errors import ConfigError
-from sesflow.send import Mailer, RetryPolicy, SESTransport
+from sesflow.send import Mailer, RetryPolicy
+from sesflow.send.redis_limiter import redact_url
 
 Rate = float | Literal["auto"]
 
@@ -32,7 +33,8 @@ class MailerSettings:
 
     ``rate`` is recipients per second or ``"auto"`` (the account's maximum, read from SES once); it is
     never unlimited. ``redis_url`` shares the rate with every process that uses the same Redis and
-    ``redis_key``. ``max_attempts`` bounds the tries of one send SES certainly did not accept (throttled,
+    ``redis_key``; ``daily_quota`` (recipients per rolling 24 h, or ``"auto"``) is then counted there too.
+    ``max_attempts`` bounds the tries of one send SES certainly did not accept (throttled,
     5xx, unreachable; 1 = no retry). Credentials left unset come from boto3's chain (environment, profile,
     instance role).
     """
@@ -47,6 +49,7 @@ class MailerSettings:
     rate: Rate = "auto"
     redis_url: str | None = field(default=None, repr=False)
     redis_key: str | None = None
+    daily_quota: int | Literal["auto"] | None = None
     max_connections: int = 10
     max_attempts: int = 8
 
@@ -100,6 +103,15 @@ def _whole(value: Any, from_text: bool) -> int:
     return value
 
 
+def _quota(value: Any, from_text: bool) -> int | Literal["auto"]:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _whole(value, from_text)
+    except ValueError:
+        raise ValueError("expected a whole number of recipients per 24 hours, or 'auto'") from None
+
+
 def _redis_url(value: Any, from_text: bool) -> str:
     text = _text(value, from_text)
     try:
@@ -127,22 +139,11 @@ READERS: dict[str, Reader] = {
     "rate": _rate,
     "redis_url": _redis_url,
     "redis_key": _text,
+    "daily_quota": _quota,
     "max_connections": _whole,
     "max_attempts": _whole,
 }
 SECRET = frozenset({"access_key_id", "secret_access_key", "session_token", "redis_url"})
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its password, if any, replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return parts._replace(netloc=netloc).geturl()
-    except ValueError:
-        return "<a URL that cannot be parsed>"
 
 
 def _shown(name: str, value: Any) -> str:
@@ -188,6 +189,7 @@ ENVIRONMENT = {
     "rate": "SESFLOW_RATE",
     "redis_url": "SESFLOW_REDIS_URL",
     "redis_key": "SESFLOW_REDIS_KEY",
+    "daily_quota": "SESFLOW_DAILY_QUOTA",
     "max_connections": "SESFLOW_MAX_CONNECTIONS",
     "max_attempts": "SESFLOW_MAX_ATTEMPTS",
 }
@@ -204,7 +206,7 @@ def settings_from_environment(environ: Mapping[str, str] | None = None) -> dict[
 
 
 def build_mailer(settings: MailerSettings) -> Mailer:
-    """A new Mailer (and the transport it sends through) for ``settings``; the caller closes both."""
+    """A new Mailer for ``settings`` (it owns its transport and limiter); the caller closes it."""
     session = None
     if settings.access_key_id or settings.secret_access_key or settings.session_token or settings.profile:
         import boto3
@@ -216,34 +218,18 @@ def build_mailer(settings: MailerSettings) -> Mailer:
             profile_name=settings.profile,
             region_name=settings.region,
         )
-    if settings.redis_url is not None:
-        raise ConfigError("redis_url: the shared Redis limiter is not available in this version of sesflow")
-    transport = SESTransport(
-        region=settings.region, endpoint_url=settings.endpoint_url, session=session, api=settings.api
+    return Mailer(
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+        session=session,
+        api=settings.api,
+        rate=settings.rate,
+        redis_url=settings.redis_url,
+        redis_key=settings.redis_key,
+        daily_quota=settings.daily_quota,
+        max_connections=settings.max_connections,
+        retry=RetryPolicy(max_attempts=settings.max_attempts),
     )
-    try:
-        mailer = Mailer(
-            transport,
-            rate=settings.rate,
-            max_connections=settings.max_connections,
-            retry=RetryPolicy(max_attempts=settings.max_attempts),
-        )
-    except BaseException:
-        transport.close()
-        raise
-    _transports[id(mailer)] = transport
-    return mailer
-
-
-_transports: dict[int, SESTransport] = {}  # the transport each built Mailer sends through, to close it
-
-
-def close_mailer(mailer: Mailer) -> None:
-    """Finish ``mailer``'s queued sends and close it, with the transport ``build_mailer`` made for it."""
-    mailer.close()
-    transport = _transports.pop(id(mailer), None)
-    if transport is not None:
-        transport.close()
 
 
 class _Built:
@@ -282,18 +268,16 @@ def close_process_mailers() -> None:
     with _built.lock:
         mailers, _built.mailers = list(_built.mailers.values()), {}
     for mailer in mailers:
-        close_mailer(mailer)
+        mailer.close()
 
 
 __all__ = [
     "ENVIRONMENT",
     "MailerSettings",
     "build_mailer",
-    "close_mailer",
     "close_process_mailers",
     "process_mailer",
     "read_setting",
-    "redact_url",
     "settings_from",
     "settings_from_environment",
 ]

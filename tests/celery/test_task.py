@@ -163,20 +163,37 @@ def test_queue_message_refuses_in_the_caller_what_cannot_travel(app: Celery, que
         queue_message(message, queue=queues["a"])
 
 
-def test_a_send_throttled_past_the_mailers_retries_is_retried_by_celery_until_sent(
+def test_a_send_ses_did_not_take_past_the_mailers_retries_is_retried_by_celery_until_sent(
     app: Celery, workers: Any, queues: dict[str, str], ses: EmulatorProcess
 ) -> None:
-    # The workers try each send twice (sesflow_max_attempts 2); five throttles need two Celery retries.
-    ses.fault(operation="SendEmail", error_code="TooManyRequestsException", status=429, count=5)
+    # The workers try each send twice (sesflow_max_attempts 2); five 503s need two Celery retries.
+    ses.fault(operation="SendEmail", status=503, count=5)
     result = queue_message(
-        Message(from_="shop@example.com", to="slow@example.com", subject="throttled", text="x"),
+        Message(from_="shop@example.com", to="slow@example.com", subject="unavailable", text="x"),
         queue=queues["a"],
     )
     outcome = result.get(timeout=TIMEOUT)
     assert outcome["status"] == "sent"
     assert result.retries == 2
-    assert len(ses.sends()) == 6
-    assert [m["Subject"] for m in ses.messages()] == ["throttled"]
+    assert [s["status"] for s in ses.sends()] == [503] * 5 + [200]
+    assert [m["Subject"] for m in ses.messages()] == ["unavailable"]
+
+
+def test_an_unknown_outcome_is_a_result_and_never_retried(
+    app: Celery, workers: Any, queues: dict[str, str], ses: EmulatorProcess
+) -> None:
+    # SES takes the message, then the connection drops before the answer: it may have been sent.
+    ses.fault(operation="SendEmail", drop_connection="after", count=1)
+    result = queue_message(
+        Message(from_="shop@example.com", to="maybe@example.com", subject="maybe", text="x"),
+        queue=queues["b"],
+    )
+    outcome = result.get(timeout=TIMEOUT)
+    assert outcome["status"] == "unknown"
+    assert outcome["error"]["type"] == "OutcomeUnknownError"
+    assert result.retries == 0
+    assert len(ses.sends()) == 1
+    assert [m["Subject"] for m in ses.messages()] == ["maybe"]  # sent once, never twice
 
 
 def test_a_send_ses_refuses_for_good_is_a_failed_result_and_not_retried(

@@ -37,6 +37,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from sesflow.errors import ConfigError, LimiterUnavailableError
+from sesflow.extras import optional_imports
 from sesflow.send.account import UNKNOWN, AutoQuota
 from sesflow.send.learning import CLIMB, FLOOR, STEP_DOWN, learned_rate
 from sesflow.send.limiter import PACING_TOLERANCE_S, check_daily_quota, check_rate, quota_refused
@@ -351,12 +352,8 @@ class RedisLimiter:
 
 
 def _connect(url: str) -> Any:
-    try:
+    with optional_imports("redis"):  # a missing package: one line naming pip install 'sesflow[redis]'
         import redis
-    except ImportError:
-        raise ConfigError(
-            "The Redis limiter needs the redis package.", hint="pip install 'sesflow[redis]'"
-        ) from None
     shown = redact_url(url)
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in ("redis", "rediss", "unix"):
