@@ -12,9 +12,9 @@ import traceback
 from collections.abc import Sequence
 
 import typer
-from rich.console import Console
 
 from sesflow import __version__
+from sesflow.cli.output import console
 from sesflow.errors import SesflowError
 
 app = typer.Typer(
@@ -25,8 +25,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-
-_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _print_version(value: bool) -> None:
@@ -56,17 +54,48 @@ def _register_commands() -> None:
         module.register(app)
 
 
+def _secrets() -> list[str]:
+    """The secrets configured on this machine, which no error output may show (see ``redaction``)."""
+    from sesflow.connections import known_secrets
+
+    try:
+        return known_secrets()
+    except Exception:  # a file that cannot be read holds nothing this process could print
+        return []
+
+
 def _report(exc: BaseException, *, debug: bool) -> None:
+    """Print ``exc`` (and, with ``--debug``, its traceback), every line scrubbed of secrets."""
+    from sesflow.connections import scrub
+
+    secrets = _secrets()
+    lines: list[str] = []
     if debug:
-        _stderr.print(traceback.format_exc(), markup=False, end="")
+        lines.append(traceback.format_exc().rstrip("\n"))
     if isinstance(exc, SesflowError):
-        _stderr.print(f"error: {exc.message}", markup=False)
+        lines.append(f"error: {exc.message}")
         if exc.hint:
-            _stderr.print(exc.hint, markup=False)
+            lines.append(exc.hint)
     else:
-        _stderr.print(f"error: unexpected {type(exc).__name__}: {exc}", markup=False)
+        lines.append(f"error: unexpected {type(exc).__name__}: {exc}")
         if not debug:
-            _stderr.print("This is a bug in sesflow; rerun with --debug to see the traceback.", markup=False)
+            lines.append("This is a bug in sesflow; rerun with --debug to see the traceback.")
+    err = console(stderr=True)
+    for line in lines:
+        err.print(scrub(line, secrets), markup=False)
+
+
+def _as_config_error(exc: BaseException) -> SesflowError | None:
+    """Errors of libraries that are configuration errors (exit 2): no AWS credentials, for one."""
+    try:
+        from botocore.exceptions import NoCredentialsError
+    except ImportError:  # botocore is not installed: no such error can have been raised
+        return None
+    if isinstance(exc, NoCredentialsError):
+        from sesflow.connections import no_credentials
+
+        return no_credentials()
+    return None
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -84,11 +113,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         _report(exc, debug=debug)
         return exc.exit_code
     except KeyboardInterrupt:
-        _stderr.print("Interrupted.")
+        console(stderr=True).print("Interrupted.", markup=False)
         return 130
     except Exception as exc:
-        _report(exc, debug=debug)
-        return 1
+        known = _as_config_error(exc)
+        _report(known or exc, debug=debug)
+        return known.exit_code if known else 1
     return 0
 
 
