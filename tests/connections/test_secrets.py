@@ -114,8 +114,10 @@ def test_conns_set_refusing_settings_prints_no_secret(home: Path, capsys: pytest
 
 
 def test_conns_set_prints_no_secret(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli(["conns", "set", "SES", "type=api", "spec=aws_ses", f"secrets={{ secret_access_key: {SECRET} }}",
-                "inputs={ region: us-east-1 }"]) == 0  # fmt: skip
+    secrets = f"secrets={{ secret_access_key: {SECRET} }}"
+    assert (
+        cli(["conns", "set", "SES", "type=api", "spec=aws_ses", secrets, "inputs={ region: us-east-1 }"]) == 0
+    )
     assert SECRET not in "".join(capsys.readouterr())
 
 

@@ -369,7 +369,7 @@ class _StreamRun:
                 feed.close()
                 if isinstance(held, PostgresHeld):
                     held.close()
-            if not pipeline.has_pending_data:
+            if deduplicated and not pipeline.has_pending_data:
                 _drop_staging(pipeline)
         except PipelineStepFailed as exc:
             raise _unwrap(exc, self.target_name) from None
