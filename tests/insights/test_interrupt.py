@@ -95,6 +95,7 @@ def test_ctrl_c_exits_130_loading_the_windows_exported_so_far(ses: Emulator, tmp
     assert rerun.returncode == 0, rest
     emails, events = read_duckdb(tmp_path / "sync.duckdb")
     assert len(emails) == len({row["messageid"] for row in emails}) == 1200
+    assert len(events) == len({(row["messageid"], row["position"]) for row in events})
 
 
 def test_a_second_ctrl_c_stops_at_once_and_the_rerun_finishes(ses: Emulator, tmp_path: Path) -> None:
