@@ -270,3 +270,18 @@ def test_target_schema_is_the_connections_schema(settings: dict[str, Any], schem
     )
     target = parse_connection("T", settings)
     assert plan.tasks(target_schema=target.default_schema)[0].object == f"{schema}.ses_emails"  # type: ignore[union-attr]
+
+
+def test_a_rerun_says_the_saved_state_wins_over_an_earlier_anchor_date(
+    configured: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = configured / "anchor.duckdb"
+    monkeypatch.setenv("TARGET", json.dumps({"type": "duckdb", "instance": str(path)}))
+    (configured / "rep.yaml").write_text(json.dumps(replication()))
+    assert cli(["run", "-r", "rep.yaml"]) == 0
+    assert "the state wins" not in capsys.readouterr().err
+    assert cli(["run", "-r", "rep.yaml"]) == 0
+    err = capsys.readouterr().err
+    anchor = (TODAY - 3 * DAY).date().isoformat()
+    assert f"anchor_date {anchor} is earlier than the state saved in the target: the state wins" in err
+    assert "--mode full-refresh" in err
