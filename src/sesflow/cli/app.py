@@ -10,6 +10,7 @@ import importlib
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any, get_args
 
 import typer
 
@@ -48,7 +49,37 @@ def _root(
 _COMMAND_MODULES: tuple[str, ...] = ("report", "conns", "run", "emulator", "demo", "send")
 
 
+_TYPE_NAMES: dict[Any, str] = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
+
+
+def _click_style_types() -> None:
+    """Help names the kind of value an option takes (TEXT, INTEGER, PATH) as click does.
+
+    Typer 0.29 prints the Python annotation instead (``<list[str]>``, ``<bool>`` beside a flag), which tells a
+    user of the command line nothing. A command's own ``metavar`` still wins; a flag shows none.
+    """
+    from typer import core
+
+    def display_type(self: Any, ctx: Any) -> str | None:
+        if isinstance(self, core.TyperArgument):
+            return None  # its name (upper case) already says what to give
+        if self.metavar is not None:
+            return str(self.metavar)
+        desc = self.type_descriptor
+        annotation = get_args(desc.annotation)[0] if desc.is_list else desc.annotation
+        if annotation is bool:
+            return None
+        if desc.is_choice and desc.choices:
+            return "[" + "|".join(str(choice) for choice in desc.choices) + "]"
+        if desc.is_path:
+            return "PATH"
+        return _TYPE_NAMES.get(annotation, "VALUE")
+
+    setattr(core._TyperParameter, "display_type", display_type)  # noqa: B010 - replaces Typer's own
+
+
 def _register_commands() -> None:
+    _click_style_types()
     for name in _COMMAND_MODULES:
         module = importlib.import_module(f"sesflow.cli.{name}")
         module.register(app)

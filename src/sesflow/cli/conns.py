@@ -29,7 +29,7 @@ def set_(
         ...,
         help="key=value pairs, as for sling conns set: type=duckdb instance=./sesflow.duckdb, or "
         "type=api spec=aws_ses inputs='{ region: us-east-1 }' secrets='{ profile: dev }'.",
-        metavar="KEY=VALUE...",
+        metavar="KEY=VALUE",
     ),
 ) -> None:
     """Save a connection in env.yaml (the one defining it already, else ~/.sesflow/env.yaml)."""
