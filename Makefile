@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install test lint format bench demo clean
+.PHONY: install bootstrap test lint format bench demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+# Chromium, Node.js + npm, PostgreSQL and Redis for the tests: installed with apt-get where possible,
+# otherwise the script stops at once with the command to run (shared with .ci/run).
+bootstrap:
+	bash scripts/bootstrap.sh
+
+test: $(STAMP) bootstrap
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

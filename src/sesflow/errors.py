@@ -27,7 +27,9 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── ExportJobFailedError         an export job ended FAILED or CANCELLED after the allowed retries
     │   ├── ExportLimitError             a window hit the export cap and cannot (or may not) be split
     │   ├── ExportTimeoutError           an export job did not finish within job_timeout
-    │   └── DownloadError                the export file could not be downloaded or was cut short
+    │   ├── DownloadError                the export file could not be downloaded or was cut short
+    │   ├── TargetBusyError              exit 2: another run holds the target (``--no-wait``)
+    │   └── SyncInterrupted              exit 130: stopped by ctrl-C; says what the saved state covers
     └── EmulatorError                    exit 1: the local SES emulator could not start or answer
 """
 
@@ -181,6 +183,18 @@ class DownloadError(SyncError):
     """The export file could not be downloaded, or the download was cut short."""
 
 
+class TargetBusyError(SyncError):
+    """Another run holds the target's lock, and the run was told not to wait (``--no-wait``)."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class SyncInterrupted(SyncError):
+    """The sync was stopped (ctrl-C); the message says what the state saved in the target covers."""
+
+    exit_code: ClassVar[int] = 130
+
+
 class EmulatorError(SesflowError):
     """The local SES emulator could not start or could not answer."""
 
@@ -208,5 +222,7 @@ __all__ = [
     "ServiceUnavailableError",
     "SesflowError",
     "SyncError",
+    "SyncInterrupted",
+    "TargetBusyError",
     "ThrottlingError",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -58,9 +59,35 @@ def _tags(values: list[str]) -> list[dict[str, str]]:
     return tags
 
 
+def _readable_path(option: str, path: Path) -> str:
+    """``path`` as text; ``ConfigError`` naming it when its name is not UTF-8 (no header can carry it)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise ConfigError(
+            f"{option} {shown}: the file name is not UTF-8",
+            hint="Rename the file (or copy it) to a UTF-8 name.",
+        ) from None
+    return text
+
+
+def _check_credentials(region: str | None) -> None:
+    """Exit 2, like every configuration error, when no AWS credentials are configured at all."""
+    import boto3
+
+    if boto3.Session(region_name=region).get_credentials() is None:
+        raise ConfigError(
+            "no AWS credentials found",
+            hint="Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE (any will do for an emulator).",
+        )
+
+
 def _print_table(result: SendResult) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from sesflow.cli.output import console
 
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -76,7 +103,7 @@ def _print_table(result: SendResult) -> None:
         table.add_row("error", result.error.message)
         if result.error.hint:
             table.add_row("", result.error.hint)
-    Console(highlight=False, soft_wrap=True).print(table)
+    console().print(table)
 
 
 def send(
@@ -90,7 +117,12 @@ def send(
     text: str | None = typer.Option(None, "--text", help="Plain-text body."),
     html: str | None = typer.Option(None, "--html", help="HTML body."),
     attach: list[Path] = typer.Option([], "--attach", help="File to attach (repeat for several)."),
-    ical: Path | None = typer.Option(None, "--ical", help="iCalendar file to send as an invitation."),
+    ical: Path | None = typer.Option(
+        None, "--ical", help="iCalendar file: sent with the METHOD it states (REQUEST: an invitation)."
+    ),
+    ical_method: str | None = typer.Option(
+        None, "--ical-method", help="iTIP method for --ical instead of the file's (REQUEST, CANCEL, ...)."
+    ),
     header: list[str] = typer.Option([], "--header", help="Extra header 'Name: value' (repeatable)."),
     tag: list[str] = typer.Option([], "--tag", help="SES message tag name=value (repeatable)."),
     configuration_set: str | None = typer.Option(None, "--configuration-set", help="SES configuration set."),
@@ -111,6 +143,8 @@ def send(
     if connections < 1:
         raise ConfigError(f"--connections must be at least 1, not {connections}")
     limit = _rate(rate)
+    if ical_method is not None and ical is None:
+        raise ConfigError("--ical-method needs --ical FILE")
     ses: dict[str, Any] = {}
     if tag:
         ses["EmailTags"] = _tags(tag)
@@ -128,11 +162,14 @@ def send(
         subject=subject,
         text=text,
         html=html,
-        attachments=[Attachment(path=str(path)) for path in attach],
-        ical_event=None if ical is None else IcalEvent(path=str(ical)),
+        attachments=[Attachment(path=_readable_path("--attach", path)) for path in attach],
+        ical_event=None
+        if ical is None
+        else IcalEvent(path=_readable_path("--ical", ical), method=ical_method),
         headers=_headers(header) or None,
         ses=ses or None,
     )
+    _check_credentials(region)
     with Mailer(
         region=region,
         endpoint_url=endpoint_url,
