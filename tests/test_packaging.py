@@ -201,6 +201,7 @@ def _imported_names() -> set[str]:
 USED_THROUGH_ANOTHER = {
     "psycopg2-binary": "dlt's PostgreSQL loader imports psycopg2",
     "httptools": "the emulator runs uvicorn's httptools protocol (uvicorn.protocols.http.httptools_impl)",
+    "sqlalchemy": "dlt's sqlalchemy destination loads the SQLite and MySQL targets",
 }
 
 
@@ -212,7 +213,8 @@ def test_every_declared_runtime_dependency_is_imported_by_sesflow() -> None:
     imported = _imported_names()
     unused = []
     for name in sorted(names):
-        modules = {m for m, dists in providers.items() if name.lower() in (d.lower() for d in dists)}
+        wanted = canonicalize_name(name)
+        modules = {m for m, dists in providers.items() if wanted in {canonicalize_name(d) for d in dists}}
         if not modules & imported:
             unused.append(name)
     assert unused == []
