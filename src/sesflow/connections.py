@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from sesflow.aws import check_endpoint_url, check_region
 from sesflow.errors import ConfigError, SesflowError
-from sesflow.insights.intervals import Interval
+from sesflow.source.intervals import Interval
 from sesflow.yamltext import load_yaml
 
 if TYPE_CHECKING:

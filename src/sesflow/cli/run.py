@@ -38,8 +38,6 @@ class _LogLines:
             print(f"{stamp} INF {text}", file=sys.stderr, flush=True)
 
     def __call__(self, event: ProgressEvent) -> None:
-        from sesflow.insights.exports import JobEvent
-        from sesflow.insights.jobs import SplitEvent
         from sesflow.insights.progress import (
             LoadStarted,
             RangePlanned,
@@ -47,6 +45,8 @@ class _LogLines:
             StreamStarted,
             WindowDone,
         )
+        from sesflow.source.exports import JobEvent
+        from sesflow.source.jobs import SplitEvent
 
         if isinstance(event, StreamStarted):
             self._started = time.monotonic()
@@ -94,9 +94,9 @@ class _Bar:
         self._label = ""
 
     def __call__(self, event: ProgressEvent) -> None:
-        from sesflow.insights.exports import JobEvent
-        from sesflow.insights.jobs import SplitEvent
         from sesflow.insights.progress import LoadStarted, RangePlanned, StreamDone, StreamStarted, WindowDone
+        from sesflow.source.exports import JobEvent
+        from sesflow.source.jobs import SplitEvent
 
         progress = self._progress
         if isinstance(event, StreamStarted):

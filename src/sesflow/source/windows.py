@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sesflow.insights.intervals import Interval
+from sesflow.source.intervals import Interval
 
 MIN_WINDOW = timedelta(seconds=1)
 

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from sesflow.errors import ConfigError, DownloadError, ExportJobFailedError, ExportTimeoutError, SyncError
-from sesflow.insights.records import DataFormat, ExportTables, parse_export
-from sesflow.insights.windows import Window
+from sesflow.source.records import DataFormat, ExportTables, parse_export
+from sesflow.source.windows import Window
 
 MAX_RESULTS = 10_000
 _PARSE_LOCK = threading.Lock()

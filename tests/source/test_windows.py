@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from sesflow.insights.intervals import Interval
-from sesflow.insights.windows import Window, WindowPlanner, plan_windows
+from sesflow.source.intervals import Interval
+from sesflow.source.windows import Window, WindowPlanner, plan_windows
 
 
 def _at(day: int, hour: int = 0) -> datetime:
