@@ -25,7 +25,8 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── ExportJobFailedError         an export job ended FAILED or CANCELLED after the allowed retries
     │   ├── ExportLimitError             a window hit the export cap and cannot (or may not) be split
     │   ├── ExportTimeoutError           an export job did not finish within job_timeout
-    │   └── DownloadError                the export file could not be downloaded or was cut short
+    │   ├── DownloadError                the export file could not be downloaded or was cut short
+    │   └── AccessDeniedError            the credentials may not call an operation a stream needs
     └── EmulatorError                    exit 1: the local SES emulator could not start or answer
 """
 
@@ -160,11 +161,27 @@ class DownloadError(SyncError):
     """The export file could not be downloaded, or the download was cut short."""
 
 
+class AccessDeniedError(SyncError):
+    """The credentials may not call an SES operation a stream needs.
+
+    ``action`` is the IAM action to grant (``ses:ListSuppressedDestinations``); ``stream`` the stream that
+    needed it, when known.
+    """
+
+    def __init__(
+        self, message: str, *, action: str, stream: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.action = action
+        self.stream = stream
+
+
 class EmulatorError(SesflowError):
     """The local SES emulator could not start or could not answer."""
 
 
 __all__ = [
+    "AccessDeniedError",
     "AccountSendingPausedError",
     "AuthError",
     "ConfigError",
