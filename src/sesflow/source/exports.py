@@ -164,7 +164,8 @@ class ExportClient:
                 code = str(error.get("Code", ""))
                 status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
                 if code in DENIED_CODES:
-                    raise denied(operation, code, str(error.get("Message", ""))) from None
+                    name = "".join(part.title() for part in operation.split("_"))  # the API's spelling
+                    raise denied(name, code, str(error.get("Message", ""))) from None
                 if code in THROTTLE_CODES or status == 429:
                     throttled += 1
                     if time.monotonic() > deadline:
