@@ -27,6 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports --no-cache   # the import graph: .importlinter
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench

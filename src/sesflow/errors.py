@@ -28,6 +28,7 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── ExportLimitError             a window hit the export cap and cannot (or may not) be split
     │   ├── ExportTimeoutError           an export job did not finish within job_timeout
     │   ├── DownloadError                the export file could not be downloaded or was cut short
+    │   ├── AccessDeniedError            the credentials may not call an operation a stream needs
     │   ├── TargetBusyError              exit 2: another run holds the target (``--no-wait``)
     │   └── SyncInterrupted              exit 130: stopped by ctrl-C; says what the saved state covers
     └── EmulatorError                    exit 1: the local SES emulator could not start or answer
@@ -183,6 +184,21 @@ class DownloadError(SyncError):
     """The export file could not be downloaded, or the download was cut short."""
 
 
+class AccessDeniedError(SyncError):
+    """The credentials may not call an SES operation a stream needs.
+
+    ``action`` is the IAM action to grant (``ses:ListSuppressedDestinations``); ``stream`` the stream that
+    needed it, when known.
+    """
+
+    def __init__(
+        self, message: str, *, action: str, stream: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.action = action
+        self.stream = stream
+
+
 class TargetBusyError(SyncError):
     """Another run holds the target's lock, and the run was told not to wait (``--no-wait``)."""
 
@@ -200,6 +216,7 @@ class EmulatorError(SesflowError):
 
 
 __all__ = [
+    "AccessDeniedError",
     "AccountSendingPausedError",
     "AuthError",
     "ConfigError",

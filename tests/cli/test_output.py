@@ -86,7 +86,7 @@ def test_long_lines_are_not_wrapped_when_stdout_is_not_a_terminal(
 def test_run_logs_counts_with_thousands_separators(capsys: pytest.CaptureFixture[str]) -> None:
     from sesflow.cli.run import _LogLines
     from sesflow.insights.progress import StreamDone, WindowDone
-    from sesflow.insights.windows import Window
+    from sesflow.source.windows import Window
 
     log = _LogLines()
     moment = datetime(2026, 11, 1, tzinfo=UTC)

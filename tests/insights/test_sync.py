@@ -26,8 +26,8 @@ import sesflow
 from sesflow.emulator import Emulator
 from sesflow.errors import ConfigError, ExportJobFailedError, ExportLimitError
 from sesflow.insights import ses_source
-from sesflow.insights.exports import JobEvent
 from sesflow.insights.progress import ProgressEvent
+from sesflow.source.exports import JobEvent
 from tests.insights.conftest import as_truth, read_duckdb, read_postgres, replication, ses_settings, truth
 
 DAY = timedelta(days=1)

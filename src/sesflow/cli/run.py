@@ -61,8 +61,6 @@ class _LogLines:
             print(f"{stamp} INF {text}", file=sys.stderr, flush=True)
 
     def __call__(self, event: ProgressEvent) -> None:
-        from sesflow.insights.exports import JobEvent
-        from sesflow.insights.jobs import SplitEvent
         from sesflow.insights.progress import (
             LoadStarted,
             RangePlanned,
@@ -70,6 +68,8 @@ class _LogLines:
             StreamStarted,
             WindowDone,
         )
+        from sesflow.source.exports import JobEvent
+        from sesflow.source.jobs import SplitEvent
 
         line = _plain(event)
         if line is not None:
@@ -120,9 +120,9 @@ class _Bar:
         self._label = ""
 
     def __call__(self, event: ProgressEvent) -> None:
-        from sesflow.insights.exports import JobEvent
-        from sesflow.insights.jobs import SplitEvent
         from sesflow.insights.progress import LoadStarted, RangePlanned, StreamDone, StreamStarted, WindowDone
+        from sesflow.source.exports import JobEvent
+        from sesflow.source.jobs import SplitEvent
 
         progress = self._progress
         line = _plain(event)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sesflow.aws import check_endpoint_url, check_region
 from sesflow.errors import ConfigError
-from sesflow.insights.intervals import Interval
+from sesflow.source.intervals import Interval
 
 if TYPE_CHECKING:
     import boto3

@@ -15,23 +15,23 @@ from typing import TYPE_CHECKING, Any
 from sesflow.extras import optional_imports
 
 if TYPE_CHECKING:
-    from sesflow.insights.intervals import Interval
-    from sesflow.insights.records import ExportTables, parse_export
     from sesflow.insights.replication import Replication
     from sesflow.insights.runner import StreamSummary, SyncSummary, sync
     from sesflow.insights.source import ses_source
-    from sesflow.insights.windows import Window
+    from sesflow.source.intervals import Interval
+    from sesflow.source.records import ExportTables, parse_export
+    from sesflow.source.windows import Window
 
 _LAZY = {
-    "Interval": "sesflow.insights.intervals",
-    "ExportTables": "sesflow.insights.records",
-    "parse_export": "sesflow.insights.records",
+    "Interval": "sesflow.source.intervals",
+    "ExportTables": "sesflow.source.records",
+    "parse_export": "sesflow.source.records",
     "Replication": "sesflow.insights.replication",
     "ses_source": "sesflow.insights.source",
     "StreamSummary": "sesflow.insights.runner",
     "SyncSummary": "sesflow.insights.runner",
     "sync": "sesflow.insights.runner",
-    "Window": "sesflow.insights.windows",
+    "Window": "sesflow.source.windows",
 }
 
 __all__ = [

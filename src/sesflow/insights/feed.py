@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from sesflow.insights.exports import ExportClient, ExportResult, ExportSettings, JobEvent
-from sesflow.insights.intervals import Interval
-from sesflow.insights.jobs import OnLimit, SplitEvent, export_in_order
-from sesflow.insights.windows import WindowPlanner
+from sesflow.source.exports import ExportClient, ExportResult, ExportSettings, JobEvent
+from sesflow.source.intervals import Interval
+from sesflow.source.jobs import OnLimit, SplitEvent, export_in_order
+from sesflow.source.windows import WindowPlanner
 
 _END = object()
 QUEUED_RESULTS = 3

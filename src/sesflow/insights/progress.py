@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeAlias
 
-from sesflow.insights.exports import JobEvent
-from sesflow.insights.jobs import SplitEvent
 from sesflow.insights.lock import Waiting
-from sesflow.insights.windows import Window
+from sesflow.source.exports import JobEvent
+from sesflow.source.jobs import SplitEvent
+from sesflow.source.windows import Window
 
 
 @dataclass(frozen=True)

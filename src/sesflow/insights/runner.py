@@ -41,9 +41,7 @@ from sesflow.connections import (
 )
 from sesflow.errors import ConfigError, SesflowError, SyncError, SyncInterrupted
 from sesflow.insights import lock
-from sesflow.insights.exports import JobEvent
 from sesflow.insights.held import DuckDbHeld, PostgresHeld
-from sesflow.insights.jobs import SplitEvent
 from sesflow.insights.memory import few_malloc_arenas, release_memory, system_arrow_pool
 from sesflow.insights.progress import (
     ProgressCallback,
@@ -56,6 +54,8 @@ from sesflow.insights.progress import (
 )
 from sesflow.insights.repeats import EMAIL_KEY, EVENT_KEY, remove_repeats
 from sesflow.insights.replication import Replication, StreamTask
+from sesflow.source.exports import JobEvent
+from sesflow.source.jobs import SplitEvent
 
 # Messages per dlt run: each run is one merge per table, whose cost grows with the table. 100,000 rather than
 # 50,000 loaded 30 days into PostgreSQL at 49,800 instead of 40,600 messages/s, for 34 MB more peak RSS.

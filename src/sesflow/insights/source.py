@@ -18,9 +18,7 @@ import dlt
 from dlt.sources import DltResource
 
 from sesflow.connections import AwsSesConnection, AwsSesInputs
-from sesflow.insights.exports import ExportSettings
 from sesflow.insights.feed import ExportFeed
-from sesflow.insights.intervals import Interval
 from sesflow.insights.progress import (
     LoadStarted,
     ProgressCallback,
@@ -28,8 +26,10 @@ from sesflow.insights.progress import (
     RangePlanned,
     WindowDone,
 )
-from sesflow.insights.records import ExportTables, unique_messages
-from sesflow.insights.windows import floor_second
+from sesflow.source.exports import ExportSettings
+from sesflow.source.intervals import Interval
+from sesflow.source.records import ExportTables, unique_messages
+from sesflow.source.windows import floor_second
 
 STATE_KEY = "last_end"
 

@@ -1,9 +1,9 @@
-"""The export-job client: one window in, its parsed tables out.
+"""The export-job client: one window in, its parsed tables out (and one metrics export in, its file out).
 
-CreateExportJob (MessageInsightsDataSource) -> poll GetExportJob with backoff -> download the pre-signed URL
-with a plain HTTP GET (never SigV4-signed) -> check it is complete -> parse. Throttling and LimitExceeded make
-it wait and retry; a FAILED job is re-created a bounded number of times; an expired or cut-short download is
-fetched again with a fresh URL.
+CreateExportJob (MessageInsightsDataSource or MetricsDataSource) -> poll GetExportJob with backoff -> download
+the pre-signed URL with a plain HTTP GET (never SigV4-signed) -> check it is complete -> parse. Throttling and
+LimitExceeded make it wait and retry; a FAILED job is re-created a bounded number of times; an expired or
+cut-short download is fetched again with a fresh URL; AccessDenied names the IAM action to grant.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ from typing import Any
 import httpx
 
 from sesflow.errors import ConfigError, DownloadError, ExportJobFailedError, ExportTimeoutError, SyncError
-from sesflow.insights.records import DataFormat, ExportTables, parse_export
-from sesflow.insights.windows import Window
+from sesflow.source.api import DENIED_CODES, NO_CREDENTIALS_HINT, THROTTLE_CODES, denied
+from sesflow.source.records import DataFormat, ExportTables, parse_export
+from sesflow.source.windows import Window
 
 MAX_RESULTS = 10_000
 _PARSE_LOCK = threading.Lock()
-_THROTTLE_CODES = frozenset(
-    {"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"}
-)
 
 
 @dataclass(frozen=True)
@@ -148,7 +146,7 @@ class ExportClient:
         )
 
     def _call(
-        self, window: Window, operation: str, *, throttle_delay: float | None = None, **kwargs: Any
+        self, window: Window | str, operation: str, *, throttle_delay: float | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         from botocore.exceptions import ClientError, ConnectionError, NoCredentialsError, ReadTimeoutError
 
@@ -165,7 +163,10 @@ class ExportClient:
                 error = exc.response.get("Error", {})
                 code = str(error.get("Code", ""))
                 status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-                if code in _THROTTLE_CODES or status == 429:
+                if code in DENIED_CODES:
+                    name = "".join(part.title() for part in operation.split("_"))  # the API's spelling
+                    raise denied(name, code, str(error.get("Message", ""))) from None
+                if code in THROTTLE_CODES or status == 429:
                     throttled += 1
                     if time.monotonic() > deadline:
                         raise ExportTimeoutError(
@@ -184,11 +185,7 @@ class ExportClient:
                     f"{operation} for {window} failed: {code}: {error.get('Message', '')}".rstrip(": ")
                 ) from None
             except NoCredentialsError:
-                raise ConfigError(
-                    "no AWS credentials found for the aws_ses connection",
-                    hint="Set secrets.access_key_id/secret_access_key or secrets.profile, or the usual AWS_* "
-                    "environment variables (any values do for the emulator).",
-                ) from None
+                raise ConfigError("no AWS credentials found", hint=NO_CREDENTIALS_HINT) from None
             except (ConnectionError, ReadTimeoutError) as exc:
                 if transient < self.settings.transient_retries:
                     transient += 1
@@ -197,25 +194,67 @@ class ExportClient:
                 raise SyncError(f"{operation} for {window}: cannot reach SES: {exc}") from None
 
     def _create(self, window: Window) -> str:
-        with self._gate.turn(self.stop):
-            response = self._call(
-                window,
-                "create_export_job",
-                throttle_delay=self._gate.interval,
-                ExportDataSource={
-                    "MessageInsightsDataSource": {
-                        "StartDate": window.start,
-                        "EndDate": window.end,
-                        "MaxResults": self.settings.max_results,
-                    }
-                },
-                ExportDestination={"DataFormat": self.settings.data_format},
-            )
-        job_id = str(response["JobId"])
+        source = {
+            "MessageInsightsDataSource": {
+                "StartDate": window.start,
+                "EndDate": window.end,
+                "MaxResults": self.settings.max_results,
+            }
+        }
+        job_id = self._create_job(window, source)
         self._on_event(JobEvent(window, job_id, "CREATED"))
         return job_id
 
-    def _wait(self, window: Window, job_id: str) -> dict[str, Any]:
+    def _create_job(self, what: Window | str, data_source: dict[str, Any]) -> str:
+        with self._gate.turn(self.stop):
+            response = self._call(
+                what,
+                "create_export_job",
+                throttle_delay=self._gate.interval,
+                ExportDataSource=data_source,
+                ExportDestination={"DataFormat": self.settings.data_format},
+            )
+        return str(response["JobId"])
+
+    def export_metrics(self, what: str, data_source: dict[str, Any]) -> bytes:
+        """Run one ``MetricsDataSource`` export (``what`` names it in errors) and return the file's bytes."""
+        last_message = ""
+        for _attempt in range(self.settings.job_retries + 1):
+            with self._slots:
+                job_id = self._create_job(what, {"MetricsDataSource": data_source})
+                job = self._wait(what, job_id)
+            if job.get("JobStatus") == "COMPLETED":
+                return self._fetch_file(what, job_id, job)
+            last_message = (job.get("FailureInfo") or {}).get(
+                "ErrorMessage"
+            ) or f"job ended {job.get('JobStatus')}"
+        raise ExportJobFailedError(
+            f"the export job for {what} failed {self.settings.job_retries + 1} times: {last_message}",
+            hint="Rerun later; the saved state has not moved past it.",
+        )
+
+    def _fetch_file(self, what: str, job_id: str, job: dict[str, Any]) -> bytes:
+        problem = ""
+        for attempt in range(self.settings.download_retries + 1):
+            if attempt:
+                self.stop.wait(0.2 * attempt)
+                job = self._call(what, "get_export_job", JobId=job_id)
+            url = (job.get("ExportDestination") or {}).get("S3Url")
+            if not url:
+                if not int((job.get("Statistics") or {}).get("ExportedRecordsCount") or 0):
+                    return b""
+                problem = "the job has no download URL"
+                continue
+            try:
+                return self._download(str(url))
+            except DownloadError as exc:
+                problem = exc.message
+        raise DownloadError(
+            f"the export of {what} (job {job_id}) could not be downloaded whole: {problem}",
+            hint="Rerun; the saved state has not moved past it.",
+        )
+
+    def _wait(self, window: Window | str, job_id: str) -> dict[str, Any]:
         started = time.monotonic()
         # Jobs of one sync take about as long as each other: polls (at most poll_interval apart) lead up to
         # just before the time the last jobs took, then come quickly (a twentieth of it, at least 0.1 s)
@@ -241,7 +280,8 @@ class ExportClient:
                 return job
             if state != last_state:
                 last_state = state
-                self._on_event(JobEvent(window, job_id, state))
+                if isinstance(window, Window):
+                    self._on_event(JobEvent(window, job_id, state))
             if time.monotonic() - started > self.settings.job_timeout:
                 with contextlib.suppress(Exception):
                     self._client.cancel_export_job(JobId=job_id)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sesflow.errors import ExportLimitError
-from sesflow.insights.exports import ExportClient, ExportResult
-from sesflow.insights.windows import Window, WindowPlanner
+from sesflow.source.exports import ExportClient, ExportResult
+from sesflow.source.windows import Window, WindowPlanner
 
 OnLimit = Literal["split", "fail"]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sesflow.errors import ConfigError
-from sesflow.insights.intervals import Interval
+from sesflow.source.intervals import Interval
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,14 @@ def parse_export(data: bytes, data_format: DataFormat | None = None) -> ExportTa
     return build_tables(_json_records(text))
 
 
+def iter_records(data: bytes, data_format: DataFormat | None = None) -> Iterator[Mapping[str, Any]]:
+    """The records of an export file (JSON Lines, a JSON array or CSV), keys as the file spells them."""
+    text = data.lstrip()
+    if data_format == "CSV" or (data_format is None and text[:1] not in (b"[", b"{", b"")):
+        return (record for record, _ in _csv_records(data))
+    return (record for record, _ in _json_records(text))
+
+
 def unique_messages(tables: ExportTables) -> ExportTables:
     """``tables`` with one row per message: of repeated records the last one wins (its events too).
 

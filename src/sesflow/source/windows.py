@@ -1,7 +1,8 @@
 """Export windows: the time ranges one export job covers, how a sync range is cut into them, and bisection.
 
 A window is half-open, ``[start, end)``, in whole seconds (UTC). The range of a run is cut at
-``anchor + k * range_interval``; the last window ends at the run's end (normally "now").
+``anchor + k * range_interval`` (``WindowPlanner``, the one planner); the last window ends at the run's end
+(normally "now").
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sesflow.insights.intervals import Interval
+from sesflow.source.intervals import Interval
 
 MIN_WINDOW = timedelta(seconds=1)
 
@@ -51,44 +52,65 @@ def floor_second(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def plan_windows(start: datetime, end: datetime, interval: Interval) -> Iterator[Window]:
-    """Cut ``[start, end)`` into windows of ``interval``; the last one is cut short at ``end``."""
-    start, end = floor_second(start), floor_second(end)
-    step = 0
-    current = start
-    while current < end:
-        step += 1
-        following = min(interval.add_to(start, step), end)
-        if following <= current:  # a month interval can never stall, but guard the loop anyway
-            following = min(current + MIN_WINDOW, end)
-        yield Window(current, following)
-        current = following
-
-
 class WindowPlanner:
-    """Windows of ``interval`` from ``start`` to ``end`` that learn from splits.
+    """Windows from ``start`` to ``end``, cut at ``anchor + k * interval``, that learn from splits.
+
+    The cuts are counted from the anchor (``start`` when none is given), never from the window before: from
+    2026-01-31 with ``1mo`` they fall on 02-28, 03-31, 04-30, as a calendar says, where adding a month to
+    each window's end would drift to 03-28. A range that starts between two cuts begins with a short window.
 
     Once a window had to be bisected, the windows after it start at the size that fitted (a busy account
-    is busy every day: exporting each following day whole, only to split it again, wastes a job per level).
-    When windows come back well under the cap, the size doubles again, up to ``interval``.
+    is busy every day: exporting each following day whole, only to split it again, wastes a job per level),
+    and never reach over the next cut. When windows come back well under the cap, the size doubles again,
+    up to the whole interval.
     """
 
-    def __init__(self, start: datetime, end: datetime, interval: Interval, *, cap: int = 10_000) -> None:
+    def __init__(
+        self,
+        start: datetime,
+        end: datetime,
+        interval: Interval,
+        *,
+        cap: int = 10_000,
+        anchor: datetime | None = None,
+    ) -> None:
+        if interval.is_zero:
+            raise ValueError("WindowPlanner: the interval must be longer than zero")
         self._current = floor_second(start)
         self._end = floor_second(end)
         self._interval = interval
         self._cap = cap
+        self._anchor = floor_second(anchor) if anchor is not None else self._current
         self._length: timedelta | None = None  # None: the nominal interval
 
     def __iter__(self) -> Iterator[Window]:
         while self._current < self._end:
-            if self._length is None:
-                following = self._interval.add_to(self._current)
-            else:
-                following = self._current + self._length
+            following = self.next_cut(self._current)
+            if self._length is not None:
+                following = min(following, self._current + self._length)
             following = min(max(following, self._current + MIN_WINDOW), self._end)
             yield Window(self._current, following)
             self._current = following
+
+    def next_cut(self, moment: datetime) -> datetime:
+        """The first ``anchor + k * interval`` after ``moment`` (k may be negative)."""
+        step = self._estimate_steps(moment)
+        while self._cut(step) <= moment:
+            step += 1
+        while self._cut(step - 1) > moment:
+            step -= 1
+        return self._cut(step)
+
+    def _cut(self, step: int) -> datetime:
+        return self._interval.add_to(self._anchor, step)
+
+    def _estimate_steps(self, moment: datetime) -> int:
+        """About how many intervals lie between the anchor and ``moment`` (exact for fixed units)."""
+        if self._interval.unit == "mo":
+            months = (moment.year - self._anchor.year) * 12 + moment.month - self._anchor.month
+            return months // self._interval.count
+        length = self._interval.add_to(self._anchor) - self._anchor
+        return int((moment - self._anchor) // length) + 1
 
     def split(self, window: Window) -> None:
         """``window`` hit the cap: plan the next windows no longer than its halves."""

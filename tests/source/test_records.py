@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sesflow.errors import DownloadError
-from sesflow.insights.records import normalise_key, parse_export, unique_messages
+from sesflow.source.records import normalise_key, parse_export, unique_messages
 
 RECORD = {
     "MessageId": "0100-abc",
