@@ -82,14 +82,13 @@ def request_params(
     Query-string values are converted to their member's type here; body values are checked by
     ``validation.check`` and converted by ``decode``.
     """
-    if shape is None:
+    located = _located(shape) if shape is not None else ()
+    if not located:
         return body
     params = dict(body)
     query = parse_qsl(raw_query, keep_blank_values=True)
-    for name, member in shape.members.items():  # type: ignore[attr-defined]
+    for name, member in located:
         location = member.serialization.get("location")
-        if location is None:
-            continue
         params.pop(name, None)  # a body can't set a member that lives elsewhere
         wire = member.serialization.get("name", name)
         if location == "uri" and wire in path_params:
@@ -99,10 +98,23 @@ def request_params(
             if not values:
                 continue
             if member.type_name == "list":
-                params[name] = [_scalar(member.member, v, name) for v in values]
+                params[name] = [_scalar(member.member, v, name) for v in values]  # type: ignore[attr-defined]
             else:
                 params[name] = _scalar(member, values[-1], name)
     return params
+
+
+_LOCATED: dict[int, tuple[Shape, tuple[tuple[str, Shape], ...]]] = {}
+
+
+def _located(shape: Shape) -> tuple[tuple[str, Shape], ...]:
+    """The members bound to the URI or the query string (cached per shape object, kept alive here)."""
+    known = _LOCATED.get(id(shape))
+    if known is None:
+        members = shape.members.items()  # type: ignore[attr-defined]
+        found = tuple((n, m) for n, m in members if m.serialization.get("location") is not None)
+        known = _LOCATED[id(shape)] = (shape, found)
+    return known[1]
 
 
 def decode(shape: Shape, value: Any) -> Any:

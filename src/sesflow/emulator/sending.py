@@ -8,8 +8,8 @@ SendBulkEmail, custom verification mail) decodes its request into an ``Outgoing`
 
 from __future__ import annotations
 
+import os
 import random
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from sesflow.emulator.simulator import MailboxSimulator, simulator_box
 from sesflow.emulator.store import Store
 from sesflow.emulator.tags import bad_request, check_tags, header_tags
 from sesflow.emulator.verification import IDENTITIES, is_verified, sending_identity
-from sesflow.emulator.wire import ApiError
+from sesflow.emulator.wire import ApiError, uuid_text
 
 MAX_RECIPIENTS = 50
 _SCANNED_HEADERS = frozenset(
@@ -87,10 +87,10 @@ class Sender:
             rng, config.open_probability, config.click_probability, config.event_delay_scale
         )
 
-    def _unique(self) -> uuid.UUID:
+    def _unique(self) -> str:
         if self.config.seed is not None:
-            return uuid.UUID(int=self.rng.getrandbits(128), version=4)
-        return uuid.uuid4()
+            return uuid_text(self.rng.getrandbits(128))
+        return uuid_text(int.from_bytes(os.urandom(16), "big"))
 
     def message_id(self, now: float) -> str:
         """A new id in SES's form: ``0100`` + 12 hex digits of epoch ms, a UUID, ``-000000``."""

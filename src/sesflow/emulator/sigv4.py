@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote
 
 from sesflow.emulator.scope import valid_region
@@ -96,6 +97,7 @@ def parse_authorization(value: str) -> tuple[Credential, list[str], str]:
     return credential, fields["SignedHeaders"].split(";"), fields["Signature"]
 
 
+@lru_cache(maxsize=256)  # clients sign every request with the same credential scope
 def parse_credential(value: str) -> Credential:
     """Parse ``KEY/DATE/REGION/SERVICE/aws4_request``."""
     parts = value.split("/")
