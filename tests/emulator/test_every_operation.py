@@ -110,10 +110,13 @@ def prepare(ses: Emulator) -> None:
         EndpointName="global", Details={"RoutesDetails": [{"Region": "us-west-2"}]}
     )
     v2.create_custom_verification_email_template(
-        TemplateName="welcome", FromEmailAddress="news@example.com", TemplateSubject="Verify",
-        TemplateContent="<p>Verify</p>", SuccessRedirectionURL="https://example.com/ok",
+        TemplateName="welcome",
+        FromEmailAddress="news@example.com",
+        TemplateSubject="Verify",
+        TemplateContent="<p>Verify</p>",
+        SuccessRedirectionURL="https://example.com/ok",
         FailureRedirectionURL="https://example.com/no",
-    )  # fmt: skip
+    )
     v2.associate_email_identity_certificate(
         EmailIdentity="example.com", CertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/a"
     )
