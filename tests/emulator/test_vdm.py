@@ -168,3 +168,24 @@ def test_seeded_hard_bounces_and_complaints_are_on_the_suppression_list(seeded: 
         assert any(e["Type"] == wanted and e["Timestamp"] == detail["LastUpdateTime"] for e in events)
     only = seeded.list_suppressed_destinations(Reasons=["COMPLAINT"])["SuppressedDestinationSummaries"]
     assert {i["Reason"] for i in only} == {"COMPLAINT"}
+
+
+def test_seeded_history_is_counted_the_same_with_or_without_building_each_message() -> None:
+    from sesflow.emulator import metrics
+    from sesflow.emulator.scope import Scope
+    from sesflow.emulator.seeding import make_batch
+    from sesflow.emulator.store import Store
+
+    store = Store()
+    start = DAY0.timestamp()
+    store.add_batch(make_batch(0, 5000, start, start + 3 * 86_400, 9, configuration_sets=("a", "b")))
+    late = store.batches[0].message_id(7)
+    store.add_event(late, (start + 4 * 86_400, "COMPLAINT", store.find(late).destinations[0], None))  # type: ignore[union-attr]
+    scope, cutoff, dims = (
+        Scope("123456789012", "us-east-1"),
+        start + 5 * 86_400,
+        {"ISP": ["*"], "CONFIGURATION_SET": ["*"]},
+    )
+    fast = metrics.aggregate(metrics.counted(store, start, cutoff, scope, cutoff), dims, frozenset())
+    slow = metrics.aggregate(metrics._views(store.window(start, cutoff, scope), cutoff), dims, frozenset())
+    assert fast == slow and sum(b[0] for b in fast.values()) == 5000

@@ -248,12 +248,14 @@ def metrics_records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
     """Daily aggregates: one record per day and dimension-value combination, one key per metric."""
     source = job.data_source["MetricsDataSource"]
     dims: dict[str, list[str]] = source["Dimensions"]
-    views = store.window(
-        source["StartDate"], min(source["EndDate"], job.created_at), Scope(job.account, job.region)
-    )
-    identities = frozenset(job.extra.get("identities", ()))
-    totals = metrics.aggregate(views, dims, job.created_at, identities)
-    return metrics.rows(totals, list(dims), source["Metrics"])
+    if job.rows is None:  # computed once: the statistics and the download read the same rows
+        end = min(source["EndDate"], job.created_at)
+        scope = Scope(job.account, job.region)
+        messages = metrics.counted(store, source["StartDate"], end, scope, job.created_at)
+        identities = frozenset(job.extra.get("identities", ()))
+        totals = metrics.aggregate(messages, dims, identities)
+        job.rows = list(metrics.rows(totals, list(dims), source["Metrics"]))
+    return iter(job.rows)
 
 
 # --- file rendering -----------------------------------------------------------------------------------

@@ -192,12 +192,13 @@ def batch_get_metric_data(call: Call) -> Record:
         if end < start or end - start > 366 * 86_400:
             raise invalid(call, f"Query {query['Id']}: EndDate must follow StartDate, at most a year later.")
         dimensions = {name: [value] for name, value in (query.get("Dimensions") or {}).items()}
-        views = call.state.store.window(start, min(end, call.now), call.region.scope)
-        totals = metrics.aggregate(views, dimensions, call.now, identities)
+        messages = metrics.counted(call.state.store, start, min(end, call.now), call.region.scope, call.now)
+        totals = metrics.aggregate(messages, dimensions, identities)
         index = metrics.METRICS.index(query["Metric"])
         per_day: dict[str, int] = {}
         for (day, _), bucket in totals.items():
-            per_day[day] = per_day.get(day, 0) + bucket[index]
+            name = metrics.day_of(day * 86_400)
+            per_day[name] = per_day.get(name, 0) + bucket[index]
         days = _days(start, end)
         results.append(
             {

@@ -33,6 +33,7 @@ class ExportJob:
     account: str = DEFAULT_ACCOUNT
     region: str = "us-east-1"
     extra: dict[str, Any] = field(default_factory=dict)  # identities/config sets known at creation
+    rows: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)  # metrics, not saved
 
     def status(self, now: float) -> str:
         """CREATED, PROCESSING, COMPLETED, FAILED or CANCELLED at ``now``."""

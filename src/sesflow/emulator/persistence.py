@@ -246,7 +246,8 @@ class Database:
     def save_job(self, job: ExportJob) -> None:
         """Store an export job."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO jobs VALUES (?, ?)", (job.job_id, orjson.dumps(asdict(job)))
+            "INSERT OR REPLACE INTO jobs VALUES (?, ?)",
+            (job.job_id, orjson.dumps({k: v for k, v in asdict(job).items() if k != "rows"})),
         )
 
     def close(self) -> None:

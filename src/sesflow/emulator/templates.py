@@ -26,7 +26,7 @@ TEMPLATES = Table(
     ("TemplateName",),
     "Template",
     arn="template/{TemplateName}",
-    quota=20_000,
+    quota=10_000,
     v1_missing="TemplateDoesNotExistException",
 )
 MAX_TEMPLATE_BYTES = 500 * 1024
