@@ -5,17 +5,22 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install test lint format bench demo clean
+.PHONY: install bootstrap test lint format bench demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[all,test]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-test: $(STAMP)
+# Chromium, Node.js + npm, PostgreSQL and Redis for the tests: installed with apt-get where possible,
+# otherwise the script stops at once with the command to run (shared with .ci/run).
+bootstrap:
+	bash scripts/bootstrap.sh
+
+test: $(STAMP) bootstrap
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

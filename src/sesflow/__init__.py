@@ -13,8 +13,23 @@ from sesflow.errors import (
     SesflowError,
     SyncError,
 )
+from sesflow.extras import optional_imports
 from sesflow.mime import Attachment, Composed, Envelope, IcalEvent, Message, compose
-from sesflow.send import GCRALimiter, Mailer, RateLimiter, RetryPolicy, SendResult, SESTransport
+from sesflow.send import (
+    BotocoreTransport,
+    GCRALimiter,
+    Mailer,
+    MemoryTransport,
+    RateLimiter,
+    RedisLimiter,
+    RetryPolicy,
+    SendResult,
+    SESTransport,
+)
+
+# Last: from here on ``sesflow.send`` is the one-call send function; ``from sesflow.send import ...`` still
+# imports from the package (Python looks it up in sys.modules).
+from sesflow.send.oneshot import send
 
 __version__ = "0.1.0"
 
@@ -22,7 +37,8 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> object:
     # The sync pulls in dlt and pyarrow: imported on first use so `import sesflow` stays fast.
     if name in ("sync", "SyncSummary"):
-        from sesflow.insights import runner
+        with optional_imports("sync"):
+            from sesflow.insights import runner
 
         return getattr(runner, name)
     raise AttributeError(f"module 'sesflow' has no attribute {name!r}")
@@ -30,6 +46,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "Attachment",
+    "BotocoreTransport",
     "Composed",
     "ConfigError",
     "EmulatorError",
@@ -37,9 +54,11 @@ __all__ = [
     "GCRALimiter",
     "IcalEvent",
     "Mailer",
+    "MemoryTransport",
     "Message",
     "MessageError",
     "RateLimiter",
+    "RedisLimiter",
     "RetryPolicy",
     "SESTransport",
     "SendError",
@@ -49,5 +68,6 @@ __all__ = [
     "SyncSummary",
     "__version__",
     "compose",
+    "send",
     "sync",
 ]

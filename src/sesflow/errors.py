@@ -8,6 +8,7 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
 
     SesflowError                         exit 1 unless a subclass says otherwise
     ├── ConfigError                      exit 2: a config file, connection, flag or argument is wrong
+    │   └── MissingExtraError            an optional package is not installed (also an ImportError)
     ├── MessageError                     exit 2: a message cannot be composed or is not sendable as given
     ├── SendError                        exit 1: SES did not accept a message (``code`` = the SES error code)
     │   ├── ThrottlingError              Throttling / TooManyRequestsException (retryable)
@@ -20,12 +21,15 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── AuthError                    InvalidClientTokenId, SignatureDoesNotMatch, AccessDenied, ...
     │   ├── ServiceUnavailableError      HTTP 5xx from SES (retryable)
     │   ├── ConnectionFailedError        the request never reached SES (retryable)
+    │   ├── LimiterUnavailableError      the shared rate limiter (Redis) could not be asked: nothing sent
     │   └── OutcomeUnknownError          the request was written but no answer came (never resent)
     ├── SyncError                        exit 1: a Message Insights sync failed; its state did not advance
     │   ├── ExportJobFailedError         an export job ended FAILED or CANCELLED after the allowed retries
     │   ├── ExportLimitError             a window hit the export cap and cannot (or may not) be split
     │   ├── ExportTimeoutError           an export job did not finish within job_timeout
-    │   └── DownloadError                the export file could not be downloaded or was cut short
+    │   ├── DownloadError                the export file could not be downloaded or was cut short
+    │   ├── TargetBusyError              exit 2: another run holds the target (``--no-wait``)
+    │   └── SyncInterrupted              exit 130: stopped by ctrl-C; says what the saved state covers
     └── EmulatorError                    exit 1: the local SES emulator could not start or answer
 """
 
@@ -57,6 +61,19 @@ class ConfigError(SesflowError):
     """A configuration file, connection, command line flag or argument is wrong."""
 
     exit_code: ClassVar[int] = 2
+
+
+class MissingExtraError(ConfigError, ImportError):
+    """An optional package is not installed; the message names the pip command of the extra that brings it.
+
+    Also an ``ImportError``, so ``except ImportError`` around an optional import keeps working.
+    """
+
+    def __init__(self, message: str, *, extra: str, package: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+        self.package = package
+        self.name = package  # ImportError's field: the module that could not be imported
 
 
 class MessageError(SesflowError):
@@ -133,6 +150,12 @@ class ConnectionFailedError(SendError):
     retryable: ClassVar[bool] = True
 
 
+class LimiterUnavailableError(SendError):
+    """The shared rate limiter (Redis) could not be asked, so nothing was sent (fail closed); retryable."""
+
+    retryable: ClassVar[bool] = True
+
+
 class OutcomeUnknownError(SendError):
     """The request was written but no answer came: SES may or may not have accepted the message.
 
@@ -160,6 +183,18 @@ class DownloadError(SyncError):
     """The export file could not be downloaded, or the download was cut short."""
 
 
+class TargetBusyError(SyncError):
+    """Another run holds the target's lock, and the run was told not to wait (``--no-wait``)."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class SyncInterrupted(SyncError):
+    """The sync was stopped (ctrl-C); the message says what the state saved in the target covers."""
+
+    exit_code: ClassVar[int] = 130
+
+
 class EmulatorError(SesflowError):
     """The local SES emulator could not start or could not answer."""
 
@@ -176,14 +211,18 @@ __all__ = [
     "ExportJobFailedError",
     "ExportLimitError",
     "ExportTimeoutError",
+    "LimiterUnavailableError",
     "MailFromDomainNotVerifiedError",
     "MessageError",
     "MessageRejectedError",
+    "MissingExtraError",
     "NotFoundError",
     "OutcomeUnknownError",
     "SendError",
     "ServiceUnavailableError",
     "SesflowError",
     "SyncError",
+    "SyncInterrupted",
+    "TargetBusyError",
     "ThrottlingError",
 ]

@@ -90,7 +90,7 @@ def port() -> int:
 
 
 @pytest.fixture
-def env(tmp_path: Path, pg_url: str, port: int) -> dict[str, str]:
+def env(tmp_path: Path, pg_url: str, redis_url: str, port: int) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SESFLOW_", "SLING_"))}
@@ -107,6 +107,7 @@ def env(tmp_path: Path, pg_url: str, port: int) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "PG_URL": pg_url,
+        "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
         "DEMO_DIR": str(tmp_path / "work"),
         "NO_COLOR": "1",

@@ -32,11 +32,24 @@ def test_ical_event_is_a_calendar_alternative_and_an_ics_attachment() -> None:
     assert ics.get_payload(decode=True) == ICS.replace("\n", "\r\n").encode()
 
 
-def test_ical_event_filename_and_default_method() -> None:
+def test_ical_event_filename_and_the_method_the_calendar_states() -> None:
     msg = parse(compose(_msg(text="x", ical_event=IcalEvent(content=ICS, filename="meeting.ics"))).raw)
     calendar = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
-    assert calendar.get_param("method") == "PUBLISH"
+    assert calendar.get_param("method") == "REQUEST"  # METHOD:REQUEST in the text: an invitation
     assert [a.get_filename() for a in msg.iter_attachments()] == ["meeting.ics"]
+
+
+def test_ical_event_without_a_stated_method_is_published() -> None:
+    text = ICS.replace("METHOD:REQUEST\n", "")
+    msg = parse(compose(_msg(text="x", ical_event=IcalEvent(content=text))).raw)
+    calendar = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
+    assert calendar.get_param("method") == "PUBLISH"
+
+
+def test_a_given_method_overrides_the_stated_one() -> None:
+    msg = parse(compose(_msg(text="x", ical_event=IcalEvent(content=ICS, method="cancel"))).raw)
+    calendar = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
+    assert calendar.get_param("method") == "CANCEL"
 
 
 def test_ical_event_content_can_come_from_a_file(tmp_path: Path) -> None:

@@ -10,12 +10,14 @@ import importlib
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any, get_args
 
 import typer
-from rich.console import Console
 
 from sesflow import __version__
+from sesflow.cli.output import console
 from sesflow.errors import SesflowError
+from sesflow.extras import missing_extra
 
 app = typer.Typer(
     name="sesflow",
@@ -25,8 +27,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-
-_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _print_version(value: bool) -> None:
@@ -50,23 +50,84 @@ def _root(
 _COMMAND_MODULES: tuple[str, ...] = ("report", "conns", "run", "emulator", "demo", "send")
 
 
+_TYPE_NAMES: dict[Any, str] = {str: "TEXT", int: "INTEGER", float: "FLOAT"}
+
+
+def _click_style_types() -> None:
+    """Help names the kind of value an option takes (TEXT, INTEGER, PATH) as click does.
+
+    Typer 0.29 prints the Python annotation instead (``<list[str]>``, ``<bool>`` beside a flag), which tells a
+    user of the command line nothing. A command's own ``metavar`` still wins; a flag shows none.
+    """
+    from typer import core
+
+    def display_type(self: Any, ctx: Any) -> str | None:
+        if isinstance(self, core.TyperArgument):
+            return None  # its name (upper case) already says what to give
+        if self.metavar is not None:
+            return str(self.metavar)
+        desc = self.type_descriptor
+        annotation = get_args(desc.annotation)[0] if desc.is_list else desc.annotation
+        if annotation is bool:
+            return None
+        if desc.is_choice and desc.choices:
+            return "[" + "|".join(str(choice) for choice in desc.choices) + "]"
+        if desc.is_path:
+            return "PATH"
+        return _TYPE_NAMES.get(annotation, "VALUE")
+
+    setattr(core._TyperParameter, "display_type", display_type)  # noqa: B010 - replaces Typer's own
+
+
 def _register_commands() -> None:
+    _click_style_types()
     for name in _COMMAND_MODULES:
         module = importlib.import_module(f"sesflow.cli.{name}")
         module.register(app)
 
 
+def _secrets() -> list[str]:
+    """The secrets configured on this machine, which no error output may show (see ``redaction``)."""
+    from sesflow.connections import known_secrets
+
+    try:
+        return known_secrets()
+    except Exception:  # a file that cannot be read holds nothing this process could print
+        return []
+
+
 def _report(exc: BaseException, *, debug: bool) -> None:
+    """Print ``exc`` (and, with ``--debug``, its traceback), every line scrubbed of secrets."""
+    from sesflow.connections import scrub
+
+    secrets = _secrets()
+    lines: list[str] = []
     if debug:
-        _stderr.print(traceback.format_exc(), markup=False, end="")
+        lines.append(traceback.format_exc().rstrip("\n"))
     if isinstance(exc, SesflowError):
-        _stderr.print(f"error: {exc.message}", markup=False)
+        lines.append(f"error: {exc.message}")
         if exc.hint:
-            _stderr.print(exc.hint, markup=False)
+            lines.append(exc.hint)
     else:
-        _stderr.print(f"error: unexpected {type(exc).__name__}: {exc}", markup=False)
+        lines.append(f"error: unexpected {type(exc).__name__}: {exc}")
         if not debug:
-            _stderr.print("This is a bug in sesflow; rerun with --debug to see the traceback.", markup=False)
+            lines.append("This is a bug in sesflow; rerun with --debug to see the traceback.")
+    err = console(stderr=True)
+    for line in lines:
+        err.print(scrub(line, secrets), markup=False)
+
+
+def _as_config_error(exc: BaseException) -> SesflowError | None:
+    """Errors of libraries that are configuration errors (exit 2): no AWS credentials, for one."""
+    try:
+        from botocore.exceptions import NoCredentialsError
+    except ImportError:  # botocore is not installed: no such error can have been raised
+        return None
+    if isinstance(exc, NoCredentialsError):
+        from sesflow.connections import no_credentials
+
+        return no_credentials()
+    return None
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -84,11 +145,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         _report(exc, debug=debug)
         return exc.exit_code
     except KeyboardInterrupt:
-        _stderr.print("Interrupted.")
+        console(stderr=True).print("Interrupted.", markup=False)
         return 130
+    except ModuleNotFoundError as exc:
+        # An optional package imported deep inside a command: name the extra to install, exit 2.
+        found = missing_extra(exc)
+        _report(exc if found is None else found, debug=debug)
+        return 1 if found is None else found.exit_code
     except Exception as exc:
-        _report(exc, debug=debug)
-        return 1
+        known = _as_config_error(exc)
+        _report(known or exc, debug=debug)
+        return known.exit_code if known else 1
     return 0
 
 

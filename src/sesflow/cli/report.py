@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import typer
 
@@ -29,19 +28,25 @@ def report(
         ..., "--target", "-t", help="Connection name, path to a .duckdb file, or postgresql:// URL."
     ),
     since: str | None = typer.Option(None, "--since", help="Only messages sent on or after this UTC date."),
-    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="Where to write the HTML file."),
+    out: str = typer.Option(
+        "report.html",
+        "--out",
+        "-o",
+        help="The HTML file to write, or a folder (ending in /) to write report.html in.",
+        metavar="PATH",
+    ),
     schema: str = typer.Option("ses", "--schema", help="Dataset (schema) the sync loaded into."),
 ) -> None:
     """Write a self-contained HTML delivery report (charts, breakdowns, problem recipients)."""
-    from rich.console import Console
+    from sesflow.cli.output import console, number
+    from sesflow.report import report_path, write_report
 
-    from sesflow.report import write_report
-
-    data = write_report(target, out, since=parse_since(since), schema=schema)
+    path = report_path(out)
+    data = write_report(target, path, since=parse_since(since), schema=schema)
     t = data.totals
     period = f"{data.first_day} to {data.last_day}" if data.first_day else "no messages"
-    Console(highlight=False).print(
-        f"wrote {out} · {t.sent:,} messages ({period}) · delivered {t.delivery_rate:.1%} · "
+    console().print(
+        f"wrote {path} · {number(t.sent)} messages ({period}) · delivered {t.delivery_rate:.1%} · "
         f"bounced {t.bounce_rate:.1%} · complained {t.complaint_rate:.2%} · opened {t.open_rate:.1%}",
         markup=False,
     )

@@ -1,27 +1,50 @@
-"""``sesflow run -r replication.yaml``: run a Sling-style replication (logic in ``sesflow.insights``).
+"""``sesflow run``: run a Sling-style replication (logic in ``sesflow.insights``).
 
-Progress looks like Sling's: stream i/N, the window being exported, job states, rows and rows/s; a Rich
-progress bar on a terminal, plain timestamped log lines otherwise; ``--json`` prints the summary.
+``-r replication.yaml``, or Sling's flags for one stream (``--src-conn --src-stream --tgt-conn --tgt-object
+--mode``). Progress looks like Sling's: stream i/N, the window being exported, job states, rows and rows/s; a
+Rich progress bar on a terminal, plain timestamped log lines otherwise; ``--json`` prints the summary.
+ctrl-C stops the run cleanly (the windows exported so far are loaded, exit 130); a second ctrl-C stops it at
+once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
+
+from sesflow.cli.output import console, number
+from sesflow.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from sesflow.insights.progress import ProgressEvent
 
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _plain(event: ProgressEvent) -> str | None:
+    """The line that events other than progress (waiting for a lock, state over anchor) print."""
+    from sesflow.insights.lock import Waiting
+    from sesflow.insights.progress import StateWins
+
+    if isinstance(event, Waiting):
+        return f"waiting: target {event.target} is being loaded by another run ({event.holder.describe()})"
+    if isinstance(event, StateWins):
+        return (
+            f"anchor_date {event.anchor.date().isoformat()} is earlier than the state saved in the target: "
+            f"the state wins and this run starts at {event.start.isoformat()} (to start again from "
+            "anchor_date, run with --mode full-refresh)"
+        )
+    return None
 
 
 class _LogLines:
@@ -48,7 +71,10 @@ class _LogLines:
             WindowDone,
         )
 
-        if isinstance(event, StreamStarted):
+        line = _plain(event)
+        if line is not None:
+            self._log(line)
+        elif isinstance(event, StreamStarted):
             self._started = time.monotonic()
             self._rows = 0
             self._log(
@@ -69,16 +95,16 @@ class _LogLines:
             self._rows += event.emails
             rate = self._rows / max(time.monotonic() - self._started, 1e-6)
             self._log(
-                f"window {event.window}: {event.emails} messages, {event.events} events "
-                f"({self._rows} rows, {rate:,.0f} r/s)"
+                f"window {event.window}: {number(event.emails)} messages, {number(event.events)} events "
+                f"({number(self._rows)} rows, {number(rate)} r/s)"
             )
         elif isinstance(event, LoadStarted):
             self._log("loading into the target")
         elif isinstance(event, StreamDone):
             rate = event.emails / event.seconds if event.seconds else 0.0
             self._log(
-                f"inserted {event.emails} rows and {event.events} events in {event.seconds:.1f} s "
-                f"({rate:,.0f} r/s)"
+                f"inserted {number(event.emails)} rows and {number(event.events)} events in "
+                f"{event.seconds:.1f} s ({number(rate)} r/s)"
             )
 
 
@@ -99,6 +125,10 @@ class _Bar:
         from sesflow.insights.progress import LoadStarted, RangePlanned, StreamDone, StreamStarted, WindowDone
 
         progress = self._progress
+        line = _plain(event)
+        if line is not None:
+            progress.console.print(line, markup=False)
+            return
         if isinstance(event, StreamStarted):
             self._label = f"[{event.index}/{event.total}] {event.stream}"
             self._rows = 0
@@ -122,49 +152,130 @@ class _Bar:
             progress.update(
                 self._task,
                 completed=event.window.end.timestamp() - self._start,
-                status=f"{self._rows:,} rows {rate:,.0f} r/s",
+                status=f"{number(self._rows)} rows {number(rate)} r/s",
             )
         elif isinstance(event, LoadStarted):
-            progress.update(self._task, status=f"{self._rows:,} rows, loading")
+            progress.update(self._task, status=f"{number(self._rows)} rows, loading")
         elif isinstance(event, StreamDone):
-            progress.update(self._task, status=f"{event.emails:,} rows in {event.seconds:.1f} s")
+            progress.update(self._task, status=f"{number(event.emails)} rows in {event.seconds:.1f} s")
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(stop: threading.Event) -> Iterator[None]:
+    """Within the block, a first ctrl-C sets ``stop`` (the run ends cleanly); a second one interrupts at once.
+
+    Process tuning belongs to the command line: ``sync()`` itself installs no handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        console(stderr=True).print(
+            "stopping: loading the windows exported so far (ctrl-C again to stop at once)", markup=False
+        )
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _one_stream(
+    src_conn: str | None,
+    src_stream: str | None,
+    tgt_conn: str | None,
+    tgt_object: str | None,
+    mode: str | None,
+) -> dict[str, Any]:
+    """A replication mapping from Sling's flags for one stream."""
+    missing = [flag for flag, value in (("--src-conn", src_conn), ("--tgt-conn", tgt_conn)) if not value]
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} missing: give -r replication.yaml, or --src-conn and --tgt-conn",
+            hint="Example: sesflow run --src-conn AWS_SES --src-stream ses_emails --tgt-conn MY_PG "
+            "--tgt-object 'ses.{stream_name}' --mode incremental",
+        )
+    stream: dict[str, Any] = {}
+    if tgt_object:
+        stream["object"] = tgt_object
+    if mode:
+        stream["mode"] = mode
+    return {"source": src_conn, "target": tgt_conn, "streams": {src_stream or "ses_emails": stream or None}}
 
 
 def run(
-    replication: str = typer.Option(..., "-r", "--replication", help="The replication YAML file."),
+    replication: str | None = typer.Option(
+        None, "-r", "--replication", help="The replication YAML file.", metavar="FILE"
+    ),
+    src_conn: str | None = typer.Option(
+        None, "--src-conn", help="Source connection (Sling's flag).", metavar="NAME"
+    ),
+    src_stream: str | None = typer.Option(
+        None, "--src-stream", help="Source stream, e.g. ses_emails (default).", metavar="STREAM"
+    ),
+    tgt_conn: str | None = typer.Option(
+        None, "--tgt-conn", help="Target connection (Sling's flag).", metavar="NAME"
+    ),
+    tgt_object: str | None = typer.Option(
+        None, "--tgt-object", help="Target object, e.g. 'ses.{stream_name}'.", metavar="SCHEMA.TABLE"
+    ),
     streams: str | None = typer.Option(
-        None, "--streams", help="Comma-separated streams to run (overrides the file)."
+        None, "--streams", help="Comma-separated streams to run (overrides the file).", metavar="A,B"
     ),
     mode: str | None = typer.Option(
-        None, "--mode", help="incremental, full-refresh or truncate (overrides the file)."
+        None, "--mode", help="incremental, full-refresh or truncate (overrides the file).", metavar="MODE"
+    ),
+    no_wait: bool = typer.Option(
+        False, "--no-wait", help="Exit 2 at once when another run is loading the same target."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
     """Run a replication: export SES Message Insights into the target database."""
     from sesflow.insights.runner import sync
 
+    if replication is not None and (src_conn or tgt_conn or tgt_object or src_stream):
+        raise ConfigError("give either -r replication.yaml or --src-conn/--tgt-conn, not both")
+    plan: Any = (
+        replication
+        if replication is not None
+        else _one_stream(src_conn, src_stream, tgt_conn, tgt_object, mode)
+    )
     names = [name.strip() for name in streams.split(",") if name.strip()] if streams else None
+    stop = threading.Event()
+    err = console(stderr=True)
     summary: Any
-    if _err.is_terminal and not as_json:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    with _ctrl_c_stops(stop):
+        if err.is_terminal and not as_json:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
-            console=_err,
-        ) as progress:
-            summary = sync(replication, streams=names, mode=mode, on_progress=_Bar(progress))
-    else:
-        summary = sync(replication, streams=names, mode=mode, on_progress=_LogLines())
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(),
+                console=err,
+            ) as progress:
+                summary = sync(
+                    plan, streams=names, mode=mode, on_progress=_Bar(progress), wait=not no_wait, stop=stop
+                )
+        else:
+            summary = sync(
+                plan, streams=names, mode=mode, on_progress=_LogLines(), wait=not no_wait, stop=stop
+            )
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     else:
         for stream in summary.streams:
-            _err.print(
-                f"{stream.stream} -> {stream.object}: {stream.emails} rows, {stream.events} events, "
-                f"{stream.jobs} export jobs ({stream.splits} splits) in {stream.seconds:.1f} s"
+            err.print(
+                f"{stream.stream} -> {stream.object}: {number(stream.emails)} rows, {number(stream.events)} "
+                f"events, {number(stream.jobs)} export jobs ({number(stream.splits)} splits) in "
+                f"{stream.seconds:.1f} s",
+                markup=False,
             )
 
 

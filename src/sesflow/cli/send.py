@@ -1,16 +1,18 @@
 """``sesflow send``: compose one message from flags and send it through SES (or the emulator).
 
-Thin: the flags become a ``Message``, an ``SESTransport`` and a ``Mailer``; the result is printed as a table
-or, with ``--json``, as one JSON object. Exit 0 when SES accepted the message, 1 when it did not (or the
-outcome is unknown), 2 for bad input (named option, or the message check that failed; nothing is sent).
+Thin: the flags become a ``Message`` and a ``Mailer`` (which builds its transport); the result is printed
+as a table or, with ``--json``, as one JSON object. Exit 0 when SES accepted the message, 1 when it did not
+(or the outcome is unknown), 2 for bad input (named option, or the message check that failed; nothing is
+sent).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from sesflow.send import SendResult
 
 
-def _rate(value: str | None) -> float | str | None:
+def _rate(value: str | None) -> float | Literal["auto"] | None:
     if value is None:
         return None
     if value.strip().lower() == "auto":
@@ -57,9 +59,35 @@ def _tags(values: list[str]) -> list[dict[str, str]]:
     return tags
 
 
+def _readable_path(option: str, path: Path) -> str:
+    """``path`` as text; ``ConfigError`` naming it when its name is not UTF-8 (no header can carry it)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise ConfigError(
+            f"{option} {shown}: the file name is not UTF-8",
+            hint="Rename the file (or copy it) to a UTF-8 name.",
+        ) from None
+    return text
+
+
+def _check_credentials(region: str | None) -> None:
+    """Exit 2, like every configuration error, when no AWS credentials are configured at all."""
+    import boto3
+
+    if boto3.Session(region_name=region).get_credentials() is None:
+        raise ConfigError(
+            "no AWS credentials found",
+            hint="Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE (any will do for an emulator).",
+        )
+
+
 def _print_table(result: SendResult) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from sesflow.cli.output import console
 
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -75,7 +103,7 @@ def _print_table(result: SendResult) -> None:
         table.add_row("error", result.error.message)
         if result.error.hint:
             table.add_row("", result.error.hint)
-    Console(highlight=False, soft_wrap=True).print(table)
+    console().print(table)
 
 
 def send(
@@ -89,7 +117,12 @@ def send(
     text: str | None = typer.Option(None, "--text", help="Plain-text body."),
     html: str | None = typer.Option(None, "--html", help="HTML body."),
     attach: list[Path] = typer.Option([], "--attach", help="File to attach (repeat for several)."),
-    ical: Path | None = typer.Option(None, "--ical", help="iCalendar file to send as an invitation."),
+    ical: Path | None = typer.Option(
+        None, "--ical", help="iCalendar file: sent with the METHOD it states (REQUEST: an invitation)."
+    ),
+    ical_method: str | None = typer.Option(
+        None, "--ical-method", help="iTIP method for --ical instead of the file's (REQUEST, CANCEL, ...)."
+    ),
     header: list[str] = typer.Option([], "--header", help="Extra header 'Name: value' (repeatable)."),
     tag: list[str] = typer.Option([], "--tag", help="SES message tag name=value (repeatable)."),
     configuration_set: str | None = typer.Option(None, "--configuration-set", help="SES configuration set."),
@@ -110,6 +143,8 @@ def send(
     if connections < 1:
         raise ConfigError(f"--connections must be at least 1, not {connections}")
     limit = _rate(rate)
+    if ical_method is not None and ical is None:
+        raise ConfigError("--ical-method needs --ical FILE")
     ses: dict[str, Any] = {}
     if tag:
         ses["EmailTags"] = _tags(tag)
@@ -117,7 +152,7 @@ def send(
         ses["ConfigurationSetName"] = configuration_set
 
     from sesflow.mime import Attachment, IcalEvent, Message
-    from sesflow.send import Mailer, SESTransport
+    from sesflow.send import DEFAULT_RATE, Mailer
 
     message = Message(
         from_=from_,
@@ -127,17 +162,22 @@ def send(
         subject=subject,
         text=text,
         html=html,
-        attachments=[Attachment(path=str(path)) for path in attach],
-        ical_event=None if ical is None else IcalEvent(path=str(ical)),
+        attachments=[Attachment(path=_readable_path("--attach", path)) for path in attach],
+        ical_event=None
+        if ical is None
+        else IcalEvent(path=_readable_path("--ical", ical), method=ical_method),
         headers=_headers(header) or None,
         ses=ses or None,
     )
-    transport = SESTransport(region=region, endpoint_url=endpoint_url, api=api)
-    try:
-        with Mailer(transport, rate=limit, max_connections=connections) as mailer:  # type: ignore[arg-type]
-            result = mailer.send(message)
-    finally:
-        transport.close()
+    _check_credentials(region)
+    with Mailer(
+        region=region,
+        endpoint_url=endpoint_url,
+        api=api,
+        rate=DEFAULT_RATE if limit is None else limit,
+        max_connections=connections,
+    ) as mailer:
+        result = mailer.send(message)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:

@@ -6,8 +6,11 @@ jobs, seeding, fault injection and an inspection page. Independent of ``mime``, 
 
 from __future__ import annotations
 
-from sesflow.emulator.app import EmulatorApp, create_app
-from sesflow.emulator.config import EmulatorConfig
-from sesflow.emulator.server import Emulator, serve
+from sesflow.extras import optional_imports
+
+with optional_imports("emulator"):  # a core install without uvicorn gets the pip command, not a traceback
+    from sesflow.emulator.app import EmulatorApp, create_app
+    from sesflow.emulator.config import EmulatorConfig
+    from sesflow.emulator.server import Emulator, serve
 
 __all__ = ["Emulator", "EmulatorApp", "EmulatorConfig", "create_app", "serve"]

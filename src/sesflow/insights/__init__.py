@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from sesflow.extras import optional_imports
+
 if TYPE_CHECKING:
     from sesflow.insights.intervals import Interval
     from sesflow.insights.records import ExportTables, parse_export
@@ -49,4 +51,5 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sesflow.insights' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    with optional_imports("sync"):
+        return getattr(importlib.import_module(module), name)

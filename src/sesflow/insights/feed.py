@@ -57,6 +57,14 @@ class ExportFeed:
         self._exporter: ExportClient | None = None
         self._held: ExportResult | None = None
         self.exhausted = False
+        # Set by whoever wants the run to stop early (ctrl-C): ``next_result`` then hands out nothing more,
+        # so the windows already handed over are loaded and the state saved, and the run ends there.
+        self.interrupt: threading.Event | None = None
+
+    @property
+    def interrupted(self) -> bool:
+        """True once ``interrupt`` is set: no more results are handed out."""
+        return self.interrupt is not None and self.interrupt.is_set()
 
     @property
     def started(self) -> bool:
@@ -105,9 +113,11 @@ class ExportFeed:
         if self._held is not None:
             held, self._held = self._held, None
             return held
-        if self.exhausted:
+        if self.exhausted or self.interrupted:
             return None
-        item = self._queue.get()
+        item = self._get()
+        if item is None:  # interrupted while waiting
+            return None
         if item is _END:
             self.exhausted = True
             return None
@@ -116,6 +126,14 @@ class ExportFeed:
             raise item.error
         assert isinstance(item, ExportResult)
         return item
+
+    def _get(self) -> object | None:
+        while True:
+            try:
+                return self._queue.get(timeout=0.2)
+            except queue.Empty:
+                if self.interrupted:
+                    return None
 
     def put_back(self, result: ExportResult) -> None:
         """Hand ``result`` out again at the next ``next_result()`` (one result at most)."""

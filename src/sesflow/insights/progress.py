@@ -13,6 +13,7 @@ from typing import TypeAlias
 
 from sesflow.insights.exports import JobEvent
 from sesflow.insights.jobs import SplitEvent
+from sesflow.insights.lock import Waiting
 from sesflow.insights.windows import Window
 
 
@@ -65,7 +66,23 @@ class StreamDone:
     seconds: float
 
 
+@dataclass(frozen=True)
+class StateWins:
+    """The state saved in the target is later than ``anchor_date``: the run continues from the state."""
+
+    anchor: datetime
+    start: datetime
+
+
 ProgressEvent: TypeAlias = (
-    StreamStarted | RangePlanned | JobEvent | SplitEvent | WindowDone | LoadStarted | StreamDone
+    StreamStarted
+    | RangePlanned
+    | StateWins
+    | Waiting
+    | JobEvent
+    | SplitEvent
+    | WindowDone
+    | LoadStarted
+    | StreamDone
 )
 ProgressCallback = Callable[[ProgressEvent], None]

@@ -10,8 +10,11 @@ streams:
 
 Modes: ``incremental`` (continue from the saved state), ``full-refresh`` (drop the tables and the state,
 start again from the anchor), ``truncate`` (empty the tables and the state, keep the tables). Object names
-may use ``{stream_name}``, ``{source_name}`` and ``{target_name}``; ``schema.table``, the schema defaulting
-to ``ses``.
+are ``schema.table`` (the schema defaulting to ``ses``) and may use the runtime variables Sling documents for
+a database target: ``{stream_name}``, ``{stream_table}``, ``{source_name}``, ``{target_name}``,
+``{target_schema}`` (the target connection's ``schema``, else its database's default: ``public``, ``main``,
+...) and ``{run_timestamp}``. The names are then normalised as dlt normalises them (``Raw-SES`` ->
+``raw_ses``), so the names printed are the names of the tables dlt creates.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sesflow.connections import SES_STREAMS, describe_validation_error
+from sesflow.connections import SES_STREAMS, describe_validation_error, yaml_error
 from sesflow.errors import ConfigError
 from sesflow.yamltext import load_yaml
 
@@ -34,7 +38,15 @@ DEFAULT_SCHEMA = "ses"
 DEFAULT_OBJECT = "ses.{stream_name}"
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
-_TEMPLATE_NAMES = frozenset({"stream_name", "source_name", "target_name"})
+_TEMPLATE_NAMES = (
+    "stream_name",
+    "stream_table",
+    "source_name",
+    "target_name",
+    "target_schema",
+    "run_timestamp",
+)
+FILE_FORMATS = ("parquet", "csv", "jsonl")
 
 
 class StreamConfig(BaseModel):
@@ -71,6 +83,7 @@ class StreamTask:
     mode: Mode
     schema: str
     table: str
+    file_format: str | None = None  # target_options.format, for file targets
 
     @property
     def object(self) -> str:
@@ -101,7 +114,9 @@ class Replication:
         except OSError as exc:
             raise ConfigError(f"cannot read the replication file {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+            raise ConfigError(yaml_error(path, exc)) from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not UTF-8 text") from None
         return cls.from_mapping(data, origin=str(path))
 
     @classmethod
@@ -124,8 +139,18 @@ class Replication:
         replication.tasks()  # validates object templates early
         return replication
 
-    def tasks(self, streams: Sequence[str] | None = None, mode: str | None = None) -> list[StreamTask]:
-        """The streams to run: all enabled ones or those in ``streams``; ``mode`` overrides the file."""
+    def tasks(
+        self,
+        streams: Sequence[str] | None = None,
+        mode: str | None = None,
+        *,
+        target_schema: str = DEFAULT_SCHEMA,
+        run_timestamp: datetime | None = None,
+    ) -> list[StreamTask]:
+        """The streams to run: all enabled ones or those in ``streams``; ``mode`` overrides the file.
+
+        ``target_schema`` is what ``{target_schema}`` stands for (the target connection's default schema).
+        """
         if mode is not None and mode not in ("incremental", "full-refresh", "truncate"):
             raise ConfigError(f"--mode {mode!r} is not one of incremental, full-refresh, truncate")
         configured: dict[str, StreamConfig] = {}
@@ -150,21 +175,46 @@ class Replication:
             stream = configured[name]
             chosen: Any = mode or stream.mode or self.config.defaults.mode or "incremental"
             template = stream.object or self.config.defaults.object or DEFAULT_OBJECT
-            schema, table = self._object(name, template)
-            tasks.append(StreamTask(name, chosen, schema, table))
+            values = {
+                "stream_name": name,
+                "stream_table": name,
+                "source_name": self.config.source.lower(),
+                "target_name": self.config.target.lower(),
+                "target_schema": target_schema,
+                "run_timestamp": (run_timestamp or datetime.now(UTC)).strftime("%Y_%m_%d_%H%M%S"),
+            }
+            schema, table = self._object(template, values)
+            options = {**(self.config.defaults.target_options or {}), **(stream.target_options or {})}
+            file_format = options.get("format")
+            if file_format is not None and file_format not in FILE_FORMATS:
+                raise ConfigError(
+                    f"{self.origin}: streams.{name}.target_options.format: {file_format!r} is not one of "
+                    f"{', '.join(FILE_FORMATS)}"
+                )
+            tasks.append(StreamTask(name, chosen, schema, table, file_format))
         return tasks
 
-    def _object(self, stream: str, template: str) -> tuple[str, str]:
+    def _object(self, template: str, values: Mapping[str, str]) -> tuple[str, str]:
         for field_name in _TEMPLATE_FIELD.findall(template):
             if field_name not in _TEMPLATE_NAMES:
                 raise ConfigError(
                     f"{self.origin}: object {template!r}: unknown variable {{{field_name}}}",
-                    hint="Use {stream_name}, {source_name} or {target_name}.",
+                    hint="Sling's variables for a database target: "
+                    + ", ".join(f"{{{n}}}" for n in _TEMPLATE_NAMES)
+                    + ".",
                 )
-        name = (
-            template.replace("{stream_name}", stream)
-            .replace("{source_name}", self.config.source.lower())
-            .replace("{target_name}", self.config.target.lower())
-        )
+        name = _TEMPLATE_FIELD.sub(lambda m: values[m[1]], template)
         schema, _, table = name.rpartition(".")
-        return (schema or DEFAULT_SCHEMA), table
+        if not table or "." in schema:
+            raise ConfigError(
+                f"{self.origin}: object {template!r} gives {name!r}, not schema.table",
+                hint="Write the object as schema.table, e.g. ses.{stream_name}.",
+            )
+        return _normalised(schema or DEFAULT_SCHEMA), _normalised(table)
+
+
+def _normalised(name: str) -> str:
+    """``name`` as dlt's default naming convention (snake_case) writes a dataset or table name."""
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    return str(NamingConvention().normalize_table_identifier(name))

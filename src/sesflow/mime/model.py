@@ -84,12 +84,13 @@ class Attachment:
 class IcalEvent:
     """A calendar event (RFC 5545 text): sent as a ``text/calendar`` alternative and an ``.ics`` attachment.
 
-    ``method`` is the iTIP method (``REQUEST``, ``CANCEL``, ``PUBLISH``...); ``content`` the iCalendar text,
-    or ``path``/``href`` to read it from.
+    ``method`` is the iTIP method (``REQUEST``, ``CANCEL``, ``PUBLISH``...); by default the ``METHOD`` the
+    iCalendar text itself states (RFC 6047 wants the two equal), else ``PUBLISH``. ``content`` is the
+    iCalendar text, or ``path``/``href`` to read it from.
     """
 
     content: str | bytes | None = None
-    method: str = "PUBLISH"
+    method: str | None = None
     filename: str = "invite.ics"
     path: str | os.PathLike[str] | None = None
     href: str | None = None

@@ -272,20 +272,31 @@ def alternative_part(field: str, att: Attachment, ctx: PartContext) -> MimeNode:
     return node
 
 
+def _stated_method(data: bytes) -> str | None:
+    """The ``METHOD`` property of the calendar (RFC 5545 3.7.2), if the text states one."""
+    for line in data.split(b"\r\n"):
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().upper() == b"METHOD":
+            return value.strip().decode("ascii", "replace")
+        if line.upper().startswith(b"BEGIN:VEVENT"):  # calendar properties come before the components
+            return None
+    return None
+
+
 def ical_parts(field: str, event: IcalEvent, ctx: PartContext) -> tuple[MimeNode, MimeNode]:
     """The ``text/calendar; method=...`` alternative and the ``application/ics`` attachment."""
     if not isinstance(event, IcalEvent):
         raise MessageError(
             f"{field}: {show(event)} is not an IcalEvent", hint="Wrap it in sesflow.IcalEvent(...)."
         )
-    method = (event.method or "PUBLISH").strip().upper()
-    if not method.isascii() or not method.replace("-", "").isalnum():
-        raise MessageError(f"{field}.method: {event.method!r} is not an iTIP method", hint="e.g. REQUEST.")
     source = Attachment(content=event.content, encoding=event.encoding, path=event.path, href=event.href)
     data, _, path = _load(field, source, ctx)
     if data is None:
         data = read_file(f"{field}.path", path or "", ctx.disable_file_access)
     data = normalise_newlines(data).replace(b"\n", b"\r\n")  # RFC 5545 3.1: lines end with CRLF
+    method = (event.method or _stated_method(data) or "PUBLISH").strip().upper()
+    if not method.isascii() or not method.replace("-", "").isalnum():
+        raise MessageError(f"{field}.method: {method!r} is not an iTIP method", hint="e.g. REQUEST.")
     alternative = text_part(field, "text/calendar", data, ctx, [f"method={method}"])
     filename = event.filename or "invite.ics"
     check_no_newline(f"{field}.filename", filename)

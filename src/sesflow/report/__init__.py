@@ -17,6 +17,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from sesflow.errors import ConfigError
 from sesflow.report.database import TargetSpec, open_database, resolve_target
 from sesflow.report.model import Counts, DayCounts, GroupCounts, RecipientTrouble, ReportData
 
@@ -39,15 +40,37 @@ def write_report(
     since: dt.datetime | dt.date | None = None,
     schema: str = "ses",
 ) -> ReportData:
-    """Compute the report for ``target`` and write it to ``out`` as one HTML file; return its numbers."""
+    """Compute the report for ``target`` and write it to ``out`` as one HTML file; return its numbers.
+
+    ``out`` may be a folder (an existing one, or a path ending in ``/``): the page is then ``report.html`` in
+    it (``report_path`` says where). Nothing else is left behind, whatever fails.
+    """
     from sesflow.report.html import render_html
 
+    path = report_path(out)
     data = load_report(target, since=since, schema=schema)
-    path = Path(out)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_html(data), encoding="utf-8")
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(render_html(data), encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return data
+
+
+def report_path(out: str | os.PathLike[str]) -> Path:
+    """The file ``write_report(target, out)`` writes: ``out``, or ``out/report.html`` for a folder."""
+    path = Path(out)
+    if path.is_dir() or str(out).endswith(("/", os.sep)):
+        path = path / "report.html"
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"--out {out}: the folder {path.parent} does not exist",
+            hint="Create it first, or name another file.",
+        )
+    if path.is_dir():
+        raise ConfigError(f"--out {out}: {path} is a folder", hint="Name a file, e.g. --out report.html.")
+    return path
 
 
 def _as_moment(since: dt.datetime | dt.date | None) -> dt.datetime | None:
@@ -66,6 +89,7 @@ __all__ = [
     "ReportData",
     "TargetSpec",
     "load_report",
+    "report_path",
     "resolve_target",
     "write_report",
 ]

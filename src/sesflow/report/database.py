@@ -104,7 +104,7 @@ class _Postgres:
             self._con = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise SesflowError(
-                f"cannot connect to PostgreSQL for {label}: {str(exc).strip()}",
+                f"cannot connect to PostgreSQL for {label}: {' '.join(str(exc).split())}",
                 hint="Check the URL, that the server runs, and the credentials.",
             ) from exc
         self.label = label
@@ -132,14 +132,10 @@ class _Postgres:
 
 
 def _redact(url: str) -> str:
-    """The URL without its password, for messages and the report header."""
-    from urllib.parse import urlsplit, urlunsplit
+    """The URL without its password, for messages and the report header (as configuration is always shown)."""
+    from sesflow.connections.redaction import redact_text
 
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return redact_text(url)
 
 
 def resolve_target(target: str) -> TargetSpec:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from markupsafe import Markup
 
-from sesflow.report.charts import Series, bar_chart, line_chart, meter, percent
+from sesflow.report.charts import HALF_WIDTH, WIDTH, Series, bar_chart, day_labels, line_chart, meter, percent
 from sesflow.report.model import Counts, GroupCounts, ReportData
 
 COLORS = {
@@ -15,6 +17,9 @@ COLORS = {
     "opened": "#72b7b2",
     "clicked": "#b279a2",
 }
+# SES reviews an account above these rates; the report marks them red, in the totals and in every table.
+BOUNCE_REVIEW = 0.05
+COMPLAINT_REVIEW = 0.001
 
 
 def _environment() -> object:
@@ -44,12 +49,17 @@ def _breakdown(title: str, groups: tuple[GroupCounts, ...]) -> dict[str, object]
 
 def _charts(data: ReportData) -> list[dict[str, object]]:
     labels = [d.day.isoformat() for d in data.days]
+    axis = day_labels(labels)
     counts = [d.counts for d in data.days]
 
-    def series(name: str, attr: str, color: str) -> Series:
-        return Series(name, color, [float(getattr(c, attr)) for c in counts])
+    def series(name: str, attr: str, color: str, dash: str | None = None) -> Series:
+        return Series(name, color, [float(getattr(c, attr)) for c in counts], dash)
 
-    volume = [series("sent", "sent", COLORS["sent"]), series("delivered", "delivered", COLORS["delivered"])]
+    # Delivered is most of sent, so the two lines nearly meet: sent is drawn last, dashed, over delivered.
+    volume = [
+        series("delivered", "delivered", COLORS["delivered"]),
+        series("sent", "sent", COLORS["sent"], dash="7 4"),
+    ]
     problems = [
         series("bounced", "bounced", COLORS["bounced"]),
         series("complained", "complained", COLORS["complained"]),
@@ -58,15 +68,34 @@ def _charts(data: ReportData) -> list[dict[str, object]]:
         series("open rate", "open_rate", COLORS["opened"]),
         series("click rate", "click_rate", COLORS["clicked"]),
     ]
+    year = f" ({labels[0][:4]})" if labels and axis[0] != labels[0] else ""
+    count: Callable[[float], str] = lambda v: f"{v:,.0f}"  # noqa: E731 - the counts' axis format
+    # The first chart spans the page, the next two share a row: no row is left half empty.
     charts = [
-        ("chart-volume", "Sent and delivered per day", line_chart, volume, None),
-        ("chart-problems", "Bounced and complained per day", bar_chart, problems, None),
-        ("chart-engagement", "Open and click rates per day (of delivered)", line_chart, engagement, percent),
+        ("chart-volume", f"Sent and delivered per day{year}", line_chart, volume, count, WIDTH, True),
+        (
+            "chart-problems",
+            f"Bounced and complained per day{year}",
+            bar_chart,
+            problems,
+            count,
+            HALF_WIDTH,
+            False,
+        ),
+        (
+            "chart-engagement",
+            f"Open and click rates per day, of delivered{year}",
+            line_chart,
+            engagement,
+            percent,
+            HALF_WIDTH,
+            False,
+        ),
     ]
     out: list[dict[str, object]] = []
-    for chart_id, title, draw, lines, fmt in charts:
-        svg = draw(chart_id, title, labels, lines, fmt) if fmt else draw(chart_id, title, labels, lines)
-        out.append({"title": title, "svg": Markup(svg)})
+    for chart_id, title, draw, lines, fmt, width, wide in charts:
+        svg = draw(chart_id, title, labels, lines, fmt, width=width, axis_labels=axis)
+        out.append({"title": title, "svg": Markup(svg), "wide": wide})
     return out
 
 
@@ -80,6 +109,8 @@ def render_html(data: ReportData) -> str:
         totals=totals,
         pct=percent,
         colors=COLORS,
+        bounce_review=BOUNCE_REVIEW,
+        complaint_review=COMPLAINT_REVIEW,
         charts=_charts(data),
         breakdowns=[
             _breakdown("By ISP", data.by_isp),
