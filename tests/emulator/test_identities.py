@@ -29,31 +29,13 @@ def test_v1_and_v2_see_the_same_identities(ses: Any, sesv2: Any) -> None:
 
 def test_identities_are_kept_per_region_and_account(emulator: Any) -> None:
     east = client("sesv2", emulator)
-    west = client_in(emulator, "us-west-2")
-    other_account = client_in(emulator, "us-east-1", key="210987654321")
+    west = client("sesv2", emulator, region="us-west-2")
+    other_account = client("sesv2", emulator, key="210987654321")
     east.create_email_identity(EmailIdentity="example.com")
     assert west.list_email_identities()["EmailIdentities"] == []
     assert other_account.list_email_identities()["EmailIdentities"] == []
     west.create_email_identity(EmailIdentity="example.com")  # no AlreadyExists: another region
     assert error_of(east.create_email_identity, EmailIdentity="example.com")[0] == "AlreadyExistsException"
-
-
-def client_in(emulator: Any, region: str, key: str = "AKIDTEST") -> Any:
-    import boto3
-    from botocore.config import Config
-
-    from tests.emulator.shapes import checked
-
-    return checked(
-        boto3.client(
-            "sesv2",
-            endpoint_url=emulator.endpoint_url,
-            region_name=region,
-            aws_access_key_id=key,
-            aws_secret_access_key="secret",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
-    )
 
 
 def test_verification_delay_keeps_an_identity_pending_then_verifies_it(make_emulator: Any) -> None:

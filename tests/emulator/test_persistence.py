@@ -38,6 +38,9 @@ def test_messages_events_jobs_and_lists_survive_a_restart(make_emulator: Any, tm
         f"{first.endpoint_url}/_sesflow/messages/{seeded[0]['MessageId']}/events",
         json={"type": "OPEN", "timestamp": "2026-10-02T00:00:00Z"},
     ).raise_for_status()
+    first.seed(count=5, start=DAY0, end=DAY0 + timedelta(hours=1), seed=2, region="eu-west-1")
+    west = client("sesv2", first, region="eu-west-1")
+    west.create_email_template(TemplateName="west", TemplateContent={"Subject": "s", "Text": "t"})
     first.stop()
     assert (tmp_path / "emulator.sqlite3").exists()
     with sqlite3.connect(tmp_path / "emulator.sqlite3") as conn:
@@ -65,6 +68,10 @@ def test_messages_events_jobs_and_lists_survive_a_restart(make_emulator: Any, tm
     raw_answer = httpx.get(f"{second.endpoint_url}/_sesflow/messages/{message_id}/raw")
     assert raw_answer.content == raw("ann@example.org")
     assert again.get_account()["SendQuota"]["SentLast24Hours"] == 1.0
+    west = client("sesv2", second, region="eu-west-1")
+    assert [t["TemplateName"] for t in west.list_email_templates()["TemplatesMetadata"]] == ["west"]
+    assert again.list_email_templates()["TemplatesMetadata"][0]["TemplateName"] == "hello"  # not "west"
+    assert west.get_account()["VdmAttributes"]["VdmEnabled"] == "ENABLED"  # seeded in eu-west-1 only
 
 
 def test_memory_mode_forgets(make_emulator: Any) -> None:
