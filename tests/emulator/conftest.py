@@ -38,13 +38,15 @@ def make_emulator() -> Iterator[Callable[..., Emulator]]:
         ses.stop()
 
 
-def client(service: str, ses: Emulator, key: str = "AKIDTEST", secret: str = "secret") -> Any:
+def client(
+    service: str, ses: Emulator, key: str = "AKIDTEST", secret: str = "secret", region: str = "us-east-1"
+) -> Any:
     """A boto3 client for the emulator, with every response checked against botocore's shapes."""
     return checked(
         boto3.client(
             service,
             endpoint_url=ses.endpoint_url,
-            region_name="us-east-1",
+            region_name=region,
             aws_access_key_id=key,
             aws_secret_access_key=secret,
             config=Config(retries={"total_max_attempts": 1}),

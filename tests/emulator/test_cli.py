@@ -59,6 +59,7 @@ def test_emulator_command_serves_and_explains_how_to_connect(running: tuple[str,
         (["--credentials", "no-colon"], "--credentials"),
         (["--auth", "strict"], "--auth strict"),
         (["--url-ttl", "0"], "--url-ttl"),
+        (["--verification-delay", "-5"], "--verification-delay"),
         (["--bogus"], "--bogus"),
     ],
 )

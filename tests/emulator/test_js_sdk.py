@@ -1,6 +1,7 @@
-"""The AWS SDK for JavaScript v3 (``@aws-sdk/client-sesv2``, run by node) against the emulator.
+"""The AWS SDK for JavaScript v3 (``@aws-sdk/client-sesv2`` and ``@aws-sdk/client-ses``, run by node)
+against the emulator: send/export/download, and a scenario per family.
 
-The package is installed with npm into ``tests/.cache/node`` when missing. The test is skipped (with the
+The packages are installed with npm into ``tests/.cache/node`` when missing. The test is skipped (with the
 reason printed) only when node is absent.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 NODE_DIR = Path(__file__).resolve().parents[1] / ".cache" / "node"
+PACKAGES = ("@aws-sdk/client-sesv2", "@aws-sdk/client-ses")
 
 SCRIPT = r"""
 const { SESv2Client, SendEmailCommand, CreateExportJobCommand, GetExportJobCommand, GetAccountCommand } =
@@ -54,12 +56,13 @@ def node() -> str:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is absent: the AWS SDK for JavaScript v3 test needs Node.js")
-    if not (NODE_DIR / "node_modules" / "@aws-sdk" / "client-sesv2").exists():
+    missing = [p for p in PACKAGES if not (NODE_DIR / "node_modules" / p).exists()]
+    if missing:
         npm = shutil.which("npm")
-        assert npm, "node is present but npm is not: cannot install @aws-sdk/client-sesv2"
+        assert npm, f"node is present but npm is not: cannot install {', '.join(missing)}"
         NODE_DIR.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR), "@aws-sdk/client-sesv2"],
+            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR), *missing],
             check=True, capture_output=True, timeout=600,
         )  # fmt: skip
     return node
@@ -79,3 +82,26 @@ def test_javascript_sdk_sends_exports_and_downloads(node: str, make_emulator: An
     (record,) = [json.loads(line) for line in result["file"].splitlines()]
     assert record["MessageId"] == result["messageId"] and record["Subject"] == "From node"
     assert result["notFound"] == {"name": "NotFoundException", "status": 404}
+
+
+FAMILIES = Path(__file__).with_name("js") / "families.js"
+
+
+def test_javascript_sdk_runs_a_scenario_per_family(node: str, make_emulator: Any) -> None:
+    emulator = make_emulator(auth="strict", credentials=[("AKIDJS", "js-secret")])
+    script = NODE_DIR / "sesflow-emulator-families.js"
+    script.write_text(FAMILIES.read_text())
+    done = subprocess.run(
+        [node, str(script), emulator.endpoint_url, "AKIDJS", "js-secret"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=NODE_DIR,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["identities"] == ["ann@example.org", "example.com"] and result["westIdentities"] == 0
+    assert result["paused"] == "SendingPausedException"
+    assert "Subject: Hi Ann" in result["rendered"] and "VIP" in result["rendered"]
+    assert result["missing"] == "MissingRenderingAttributeException"
+    assert result["bulk"] == ["SUCCESS", "SUCCESS"]
+    assert result["listEvents"] == ["SEND", "BOUNCE"]  # the topic's default is OPT_OUT
+    assert result["secondList"] == "LimitExceededException"
+    assert result["suppressed"] == "COMPLAINT" and result["pools"] == ["pool"] and result["vdm"] == "DISABLED"

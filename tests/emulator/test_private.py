@@ -88,8 +88,9 @@ def test_malformed_api_requests_get_ses_errors(emulator: Emulator) -> None:
         f"{url}/", data={"Action": "SendRawEmail", "RawMessage.Data": "!!notbase64"}, headers=auth
     )
     assert v1.status_code == 400 and "<Code>InvalidParameterValue</Code>" in v1.text
-    unknown = httpx.post(f"{url}/", data={"Action": "CreateReceiptRule"}, headers=auth)
-    assert unknown.status_code == 400 and "not supported by the sesflow emulator" in unknown.text
+    unknown = httpx.post(f"{url}/", data={"Action": "LaunchRocket"}, headers=auth)
+    assert unknown.status_code == 400 and "<Code>InvalidAction</Code>" in unknown.text
+    assert "LaunchRocket is not valid for this web service" in unknown.text
     unsigned = httpx.get(f"{url}/v2/email/account")
     assert (
         unsigned.status_code == 403 and unsigned.headers["x-amzn-errortype"] == "MissingAuthenticationToken"

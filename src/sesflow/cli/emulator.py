@@ -44,8 +44,12 @@ def emulator(
     event_delay_scale: float = typer.Option(
         1.0, "--event-delay-scale", help="Scale of simulated event delays (0 = events at once)."
     ),
+    verification_delay: float = typer.Option(
+        0.0, "--verification-delay", help="Seconds a new identity stays PENDING (0 = verified at once)."
+    ),
 ) -> None:
-    """Run a local Amazon SES (v1 + v2 APIs, mailbox simulator, Message Insights exports)."""
+    """Run a local Amazon SES: every operation of the v1 and v2 APIs, per region, with the mailbox
+    simulator, templates, list management and Message Insights / VDM exports."""
     from sesflow.emulator.config import EmulatorConfig, parse_credentials
     from sesflow.emulator.server import serve
 
@@ -67,6 +71,7 @@ def emulator(
         open_probability=open_probability,
         click_probability=click_probability,
         event_delay_scale=event_delay_scale,
+        verification_delay=verification_delay,
     )
 
     def ready(url: str) -> None:

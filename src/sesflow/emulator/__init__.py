@@ -1,5 +1,7 @@
-"""The local SES emulator: SES v1 and v2 wire protocols, the mailbox simulator, Message Insights export
-jobs, seeding, fault injection and an inspection page. Independent of ``mime``, ``send`` and ``insights``.
+"""The local SES emulator: every operation of the SES v1 and v2 wire protocols (built from botocore's
+models), state per account and region, the mailbox simulator, templates, list management, Message Insights
+and VDM exports, seeding, fault injection and an inspection page. Independent of sesflow's client wings
+(``mime``, ``send``, ``insights``, ``connections``).
 
 ``from sesflow.emulator import Emulator``; ``with Emulator(port=0) as ses: ... ses.endpoint_url``.
 """

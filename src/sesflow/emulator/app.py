@@ -1,7 +1,11 @@
-"""The ASGI application: one plain ASGI callable that routes to v1, v2, the private endpoints and the page.
+"""The ASGI application: routes SES v1 (``POST /`` with ``Action=``), SES v2 (``/v2/email/...``, routes from
+botocore's model), the private ``/_sesflow/`` endpoints and the page.
 
-A plain callable (rather than a Starlette router with middleware) keeps the SendEmail hot path short; the
-app still runs under any ASGI server (uvicorn here).
+An API call goes: route -> SigV4 (the credential scope picks the account and region) -> injected latency,
+dropped connections and errors -> parameters decoded and validated against the input shape -> the handler
+from ``operations`` -> the answer written through the output shape (JSON for v2, XML for v1).
+
+A plain ASGI callable (rather than a Starlette router with middleware) keeps the SendEmail hot path short.
 """
 
 from __future__ import annotations
@@ -12,19 +16,23 @@ import logging
 import time
 from typing import Any
 
-from sesflow.emulator import private, v1, v2, web
+from sesflow.emulator import model, private, query, restjson, web
+from sesflow.emulator.addresses import bare_address, header_addresses
+from sesflow.emulator.call import Call, conform
 from sesflow.emulator.config import EmulatorConfig
 from sesflow.emulator.messages import header_fields
-from sesflow.emulator.sending import header_addresses
+from sesflow.emulator.operations import handler as operation_handler
+from sesflow.emulator.scope import Scope, account_for_key
 from sesflow.emulator.sigv4 import verify_header_signature
 from sesflow.emulator.state import EmulatorState
-from sesflow.emulator.validation import check, check_form
+from sesflow.emulator.validation import check
 from sesflow.emulator.wire import (
     DROPPED,
     ApiError,
     Request,
     Response,
     json_response,
+    request_id,
     v1_error,
     v2_error,
 )
@@ -48,14 +56,15 @@ def _count_recipients(req: Request, protocol: str) -> int:
             count = sum(1 for k in form if ".member." in k and ("Destination" in k))
             data = form.get("RawMessage.Data")
         else:
-            body = v2.parse_body(req)
+            body = restjson.parse_body(req.body)
             dest = body.get("Destination") or {}
             count = sum(len(dest.get(k) or []) for k in ("ToAddresses", "CcAddresses", "BccAddresses"))
             data = ((body.get("Content") or {}).get("Raw") or {}).get("Data")
         if count or not isinstance(data, str):
             return count
         fields = header_fields(base64.b64decode(data), _ADDRESS_HEADERS)
-        return len(set(header_addresses([v for values in fields.values() for v in values])))
+        found = header_addresses([v for values in fields.values() for v in values])
+        return len({bare_address(a) for a in found})
     except Exception:
         return 0
 
@@ -93,7 +102,10 @@ class EmulatorApp:
             response = await self.handle(req, raw_path.decode("latin-1"))
         except Exception:  # a bug of ours must not leak a traceback to the client
             log.exception("unexpected error on %s %s", req.method, req.path)
-            response = json_response({"message": "Internal error in the sesflow emulator."}, 500)
+            failure = ApiError(
+                "InternalFailure", "Internal error in the sesflow emulator.", 500, sender_fault=False
+            )
+            response = v1_error(failure) if req.path == "/" and req.method == "POST" else v2_error(failure)
         if response.drop:
             await _drop_connection(scope, send)
             return
@@ -131,94 +143,105 @@ class EmulatorApp:
         """Route one request."""
         path = req.path
         if path.startswith("/v2/"):
-            return await self._api(req, raw_path, "v2")
+            return await self._api(req, raw_path, "sesv2")
         if path == "/" and req.method == "POST":
-            return await self._api(req, raw_path, "v1")
+            return await self._api(req, raw_path, "ses")
         if path.startswith("/_sesflow/"):
             found = private.route(req.method, path)
             if found is None:
                 return json_response({"error": f"No such endpoint: {req.method} {path}"}, 404)
-            handler, params = found
+            endpoint, params = found
             try:
-                return handler(self.state, req, params)
+                return endpoint(self.state, req, params)
             except ApiError as error:
                 return json_response({"error": error.message}, error.status)
         if req.method == "GET" and path in ("/", "/index.html"):
             return web.page()
         return v2_error(ApiError("UnknownOperationException", f"{req.method} {path} {_UNSUPPORTED}.", 404))
 
-    async def _api(self, req: Request, raw_path: str, protocol: str) -> Response:
+    async def _api(self, req: Request, raw_path: str, service: str) -> Response:
         state = self.state
         operation = "Unknown"
-        params: dict[str, str] = {}
+        path_params: dict[str, str] = {}
         form: dict[str, str] = {}
         try:
-            if protocol == "v2":
-                resolved = v2.resolve(req.method, req.path)
+            if service == "sesv2":
+                resolved = model.resolve(req.method, raw_path.split("?")[0])
                 if resolved is None:
                     raise ApiError(
                         "UnknownOperationException", f"{req.method} {req.path} {_UNSUPPORTED}.", 404
                     )
-                operation, params = resolved
+                operation, path_params = resolved
             else:
                 form = req.form()
                 operation = form.get("Action", "")
                 if not operation:
                     raise ApiError("MissingAction", "Could not find operation to perform.")
-            verify_header_signature(
-                req.method,
-                raw_path,
-                req.raw_query,
-                req.headers,
-                req.body,
-                state.secrets,
-                self.config.region,
-                req.received_at,
+            credential = verify_header_signature(
+                req.method, raw_path, req.raw_query, req.headers, req.body, state.secrets, req.received_at
             )
+            scope = Scope(account_for_key(credential.key), credential.region)
             delay = self.config.latency_ms + state.faults.latency_for(operation)
             if delay > 0:
                 await asyncio.sleep(delay / 1000.0)
             drop = state.faults.take_drop(operation)
-            if drop == "before":
-                return DROPPED
-            if drop == "after":
-                # The call is processed as any other; only its answer is lost with the connection.
-                self._process(req, protocol, operation, params, form)
-                return DROPPED
         except ApiError as error:
-            return self._error(req, protocol, operation, error)
-        return self._process(req, protocol, operation, params, form)
+            return self._error(req, service, operation, error)
+        if drop == "before":
+            return DROPPED
+        response = self._process(req, service, operation, path_params, form, scope)
+        # "after": the call was processed as any other; only its answer is lost with the connection.
+        return DROPPED if drop == "after" else response
 
     def _process(
-        self, req: Request, protocol: str, operation: str, params: dict[str, str], form: dict[str, str]
+        self,
+        req: Request,
+        service: str,
+        operation: str,
+        path_params: dict[str, str],
+        form: dict[str, str],
+        scope: Scope,
     ) -> Response:
-        """Run one API call (fault checks first); its SES error, if any, is raised as ``ApiError``."""
+        """Run one API call (fault checks first); an SES error becomes the API's error answer."""
         state = self.state
         try:
             state.faults.check_operation(operation)
-            if protocol == "v2":
-                handler = v2.HANDLERS.get(operation)
-                if handler is None:
-                    raise ApiError(
-                        "UnknownOperationException", f"The operation {operation} {_UNSUPPORTED}.", 400
-                    )
-                body = v2.parse_body(req)
-                shape = v2.input_shape(operation)
+            handler = operation_handler(service, operation)
+            if handler is None:
+                if service == "ses":
+                    message = f"The action {operation} is not valid for this web service."
+                    raise ApiError("InvalidAction", message)
+                raise ApiError("UnknownOperationException", f"The operation {operation} {_UNSUPPORTED}.", 400)
+            shape = model.input_shape(service, operation)
+            if service == "sesv2":
+                body = restjson.parse_body(req.body)
+                params = restjson.request_params(shape, path_params, req.raw_query, body)
                 if shape is not None:
-                    check(shape, body, "")
-                return handler(state, req, params, body)
-            action = v1.ACTIONS.get(operation)
-            if action is None:
-                raise ApiError("InvalidAction", f"The action {operation} {_UNSUPPORTED}.")
-            shape = v2.input_shape(operation, "ses")
-            if shape is not None:
-                check_form(shape, form)
-            return action(state, req, form)
+                    check(shape, params)
+                    params = restjson.decode(shape, params)
+            else:
+                params = query.decode_form(shape, form)
+                if shape is not None:
+                    check(shape, params, code="ValidationError")
+            call = Call(state, state.region(scope), service, operation, params, req)
+            try:
+                result = handler(call)
+            except ApiError as error:
+                raise conform(call, error) from None
+            output = model.output_shape(service, operation)
+            if service == "ses":
+                return query.answer(operation, output, result)
+            return Response(
+                200,
+                restjson.answer_body(output, result),
+                headers=[(b"x-amzn-requestid", request_id().encode())],
+            )
         except ApiError as error:
-            return self._error(req, protocol, operation, error)
+            return self._error(req, service, operation, error)
 
-    def _error(self, req: Request, protocol: str, operation: str, error: ApiError) -> Response:
+    def _error(self, req: Request, service: str, operation: str, error: ApiError) -> Response:
         """The error answer in the API's format; a failed send attempt also goes to the sends log."""
+        protocol = "v1" if service == "ses" else "v2"
         if operation in _SEND_OPERATIONS and error.status != 200 and not error.logged:
             self.state.log.record(req.received_at, _count_recipients(req, protocol), error.status, operation)
         return v1_error(error) if protocol == "v1" else v2_error(error)

@@ -14,7 +14,8 @@ class EmulatorConfig:
 
     ``event_delay_scale`` multiplies the simulated delays between a send and its events: 1.0 is realistic
     (delivery within seconds, complaints and engagement minutes to hours later), 0.0 makes every event
-    happen at send time (tests, demo).
+    happen at send time (tests, demo). ``verification_delay`` is how long a new identity (and its DKIM and
+    MAIL FROM records) stays PENDING before it is verified.
     """
 
     host: str = "127.0.0.1"
@@ -34,6 +35,7 @@ class EmulatorConfig:
     open_probability: float = 0.3
     click_probability: float = 0.1
     event_delay_scale: float = 1.0
+    verification_delay: float = 0.0
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str, str]] = [
@@ -48,6 +50,7 @@ class EmulatorConfig:
             (0.0 <= self.open_probability <= 1.0, "open-probability", "a probability 0..1"),
             (0.0 <= self.click_probability <= 1.0, "click-probability", "a probability 0..1"),
             (self.event_delay_scale >= 0, "event-delay-scale", "zero or more"),
+            (self.verification_delay >= 0, "verification-delay", "zero or more seconds"),
             (bool(self.region), "region", "a region name such as us-east-1"),
         ]
         for ok, flag, expected in checks:

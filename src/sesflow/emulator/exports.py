@@ -1,5 +1,6 @@
-"""Export jobs: validation of CreateExportJob, the CREATED -> PROCESSING -> COMPLETED state machine
-(computed from the clock, no background work) and the exported records (Message Insights and metrics).
+"""Export jobs' content: validation of a CreateExportJob data source like SES, the records a job selects
+(Message Insights: one per message of the job's account and region; metrics: see ``metrics``) and the
+file they make (JSON Lines or CSV).
 """
 
 from __future__ import annotations
@@ -8,19 +9,20 @@ import csv
 import io
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from sesflow.emulator.messages import Event, MessageView, delivery_kind, isp_for, last_events
+from sesflow.emulator import metrics
+from sesflow.emulator.jobs import ExportJob
+from sesflow.emulator.messages import Event, MessageView, isp_for, last_events
+from sesflow.emulator.scope import Scope
 from sesflow.emulator.seeding import parse_time
 from sesflow.emulator.store import Store
 from sesflow.emulator.wire import ApiError
 
 MAX_RESULTS_CAP = 10_000
-FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED")
 SCALAR_COLUMNS = (
     "MessageId",
     "FromEmailAddress",
@@ -48,57 +50,11 @@ _DELIVERY_ENUM = {
     "UNDETERMINED_BOUNCE",
     "COMPLAINT",
 }
-_METRICS = {
-    "SEND",
-    "COMPLAINT",
-    "PERMANENT_BOUNCE",
-    "TRANSIENT_BOUNCE",
-    "OPEN",
-    "CLICK",
-    "DELIVERY",
-    "DELIVERY_OPEN",
-    "DELIVERY_CLICK",
-    "DELIVERY_COMPLAINT",
-}
-_DIMENSIONS = {"EMAIL_IDENTITY", "CONFIGURATION_SET", "ISP", "TENANT_NAME"}
 
 
 def iso(t: float) -> str:
     """ISO 8601 UTC with milliseconds and ``Z``."""
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-@dataclass(slots=True)
-class ExportJob:
-    """One export job. Its state is a function of the clock; final numbers are fixed when first seen."""
-
-    job_id: str
-    source_type: str
-    data_source: dict[str, Any]
-    data_format: str
-    created_at: float
-    delay: float
-    failure: str | None = None
-    reach_back: float = 0.0  # injected: the job also selects this many seconds before its StartDate
-    repeat_first: bool = False  # injected: the file lists its first record twice
-    cancelled_at: float | None = None
-    processed: int | None = None
-    exported: int | None = None
-
-    def status(self, now: float) -> str:
-        """CREATED, PROCESSING, COMPLETED, FAILED or CANCELLED at ``now``."""
-        if self.cancelled_at is not None:
-            return "CANCELLED"
-        elapsed = now - self.created_at
-        if elapsed >= self.delay:
-            return "FAILED" if self.failure else "COMPLETED"
-        return "CREATED" if elapsed < self.delay * 0.25 else "PROCESSING"
-
-    def completed_at(self, now: float) -> float | None:
-        """When the job reached a final state, or None while it runs."""
-        if self.cancelled_at is not None:
-            return self.cancelled_at
-        return self.created_at + self.delay if now - self.created_at >= self.delay else None
 
 
 def _require(body: dict[str, Any], key: str, where: str) -> Any:
@@ -169,20 +125,23 @@ def validate_create(body: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
     if ms.get("Namespace") != "VDM":
         raise ApiError("BadRequestException", "MetricsDataSource.Namespace must be VDM.")
     dims = _require(ms, "Dimensions", "MetricsDataSource.")
-    if not isinstance(dims, dict) or not 1 <= len(dims) <= 3 or not set(dims) <= _DIMENSIONS:
+    if not isinstance(dims, dict) or not 1 <= len(dims) <= 3 or not set(dims) <= set(metrics.DIMENSIONS):
         raise ApiError("BadRequestException", "MetricsDataSource.Dimensions needs 1 to 3 known dimensions.")
     for values in dims.values():
         if not isinstance(values, list) or not 1 <= len(values) <= 10:
             raise ApiError("BadRequestException", "Each dimension needs 1 to 10 values.")
-    metrics = _require(ms, "Metrics", "MetricsDataSource.")
-    if not isinstance(metrics, list) or not 1 <= len(metrics) <= 10:
+    problem = metrics.check_dimensions(dims)
+    if problem is not None:
+        raise ApiError("BadRequestException", f"MetricsDataSource.Dimensions: {problem}")
+    chosen = _require(ms, "Metrics", "MetricsDataSource.")
+    if not isinstance(chosen, list) or not 1 <= len(chosen) <= 10:
         raise ApiError("BadRequestException", "MetricsDataSource.Metrics needs 1 to 10 metrics.")
-    for metric in metrics:
-        if not isinstance(metric, dict) or metric.get("Name") not in _METRICS:
+    for metric in chosen:
+        if not isinstance(metric, dict) or metric.get("Name") not in metrics.METRICS:
             raise ApiError("BadRequestException", f"Unknown metric: {metric!r}.")
         if metric.get("Aggregation", "VOLUME") not in ("RATE", "VOLUME"):
             raise ApiError("BadRequestException", "Metric Aggregation must be RATE or VOLUME.")
-    normal = {"Namespace": "VDM", "Dimensions": dims, "Metrics": metrics, "StartDate": start, "EndDate": end}
+    normal = {"Namespace": "VDM", "Dimensions": dims, "Metrics": chosen, "StartDate": start, "EndDate": end}
     return "METRICS_DATA", {"MetricsDataSource": normal}, data_format
 
 
@@ -241,7 +200,7 @@ def message_records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
     include, exclude = source.get("Include", {}), source.get("Exclude", {})
     cutoff = job.created_at
     end = min(source["EndDate"], cutoff)
-    for view in store.window(source["StartDate"] - job.reach_back, end):
+    for view in store.window(source["StartDate"] - job.reach_back, end, Scope(job.account, job.region)):
         events = [e for e in view.events if e[0] <= cutoff]
         record = message_record(view, events)
         if include and not _matches(include, record, view):
@@ -262,7 +221,9 @@ def statistics(job: ExportJob, store: Store) -> tuple[int, int]:
         processed = sum(1 for _ in message_records(job, store))
     else:
         processed = store.count_window(
-            source["StartDate"] - job.reach_back, min(source["EndDate"], job.created_at)
+            source["StartDate"] - job.reach_back,
+            min(source["EndDate"], job.created_at),
+            Scope(job.account, job.region),
         )
     exported = min(processed, cap)
     return processed, exported + 1 if job.repeat_first and exported else exported
@@ -283,64 +244,18 @@ def records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
 # --- metrics ------------------------------------------------------------------------------------------
 
 
-def _dimension_value(name: str, view: MessageView) -> str | None:
-    if name == "EMAIL_IDENTITY":
-        return view.from_address
-    if name == "CONFIGURATION_SET":
-        return view.configuration_set
-    if name == "ISP":
-        return isp_for(view.destinations[0]) if view.destinations else None
-    return None
-
-
 def metrics_records(job: ExportJob, store: Store) -> Iterator[dict[str, Any]]:
     """Daily aggregates: one record per day and dimension-value combination, one key per metric."""
     source = job.data_source["MetricsDataSource"]
     dims: dict[str, list[str]] = source["Dimensions"]
-    names = list(dims)
-    counts: dict[tuple[str, tuple[str, ...]], dict[str, int]] = {}
-    for view in store.window(source["StartDate"], min(source["EndDate"], job.created_at)):
-        values: list[str] = []
-        for name in names:
-            value = _dimension_value(name, view)
-            if name == "EMAIL_IDENTITY" and value is not None:
-                domain = value.rpartition("@")[2]
-                value = value if value in dims[name] else (domain if domain in dims[name] else None)
-            if value is None or value not in dims[name]:
-                break
-            values.append(value)
-        else:
-            day = datetime.fromtimestamp(view.sent_at, UTC).strftime("%Y-%m-%d")
-            bucket = counts.setdefault((day, tuple(values)), {})
-            seen: set[str] = set()
-            for event in view.events:
-                if event[0] > job.created_at:
-                    continue
-                kind = delivery_kind(event) or event[1]
-                seen.add(kind)
-            for kind in seen:
-                bucket[kind] = bucket.get(kind, 0) + 1
-            for combined, base in (
-                ("DELIVERY_OPEN", "OPEN"),
-                ("DELIVERY_CLICK", "CLICK"),
-                ("DELIVERY_COMPLAINT", "COMPLAINT"),
-            ):
-                if "DELIVERY" in seen and base in seen:
-                    bucket[combined] = bucket.get(combined, 0) + 1
-    for (day, combo), bucket in sorted(counts.items()):
-        record: dict[str, Any] = {"Timestamp": f"{day}T00:00:00.000Z"}
-        record.update(dict(zip(names, combo, strict=True)))
-        sends = bucket.get("SEND", 0)
-        delivered = bucket.get("DELIVERY", 0)
-        for metric in source["Metrics"]:
-            name, aggregation = metric["Name"], metric.get("Aggregation", "VOLUME")
-            volume = bucket.get(name, 0)
-            if aggregation == "VOLUME":
-                record[f"{name}_VOLUME"] = volume
-            else:
-                denominator = delivered if name.startswith("DELIVERY_") else sends
-                record[f"{name}_RATE"] = round(volume / denominator, 6) if denominator else 0.0
-        yield record
+    if job.rows is None:  # computed once: the statistics and the download read the same rows
+        end = min(source["EndDate"], job.created_at)
+        scope = Scope(job.account, job.region)
+        messages = metrics.counted(store, source["StartDate"], end, scope, job.created_at)
+        identities = frozenset(job.extra.get("identities", ()))
+        totals = metrics.aggregate(messages, dims, identities)
+        job.rows = list(metrics.rows(totals, list(dims), source["Metrics"]))
+    return iter(job.rows)
 
 
 # --- file rendering -----------------------------------------------------------------------------------

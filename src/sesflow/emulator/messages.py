@@ -12,6 +12,8 @@ import email.policy
 from dataclasses import dataclass, field
 from typing import Any
 
+from sesflow.emulator.scope import DEFAULT_ACCOUNT
+
 _HEADER_PARSER = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 
 # (timestamp, EventType, destination, details or None) — tuples keep a million of them cheap.
@@ -85,6 +87,8 @@ class MessageView:
     seeded: bool = False
     configuration_set: str | None = None
     auto_reply_to: str | None = None  # set on a simulator auto-reply: the MessageId it answers
+    account: str = DEFAULT_ACCOUNT
+    region: str = ""
 
 
 @dataclass(slots=True)
@@ -102,6 +106,8 @@ class LiveMessage:
     events: list[Event] = field(default_factory=list)
     subject_text: str | None = None
     auto_reply_to: str | None = None  # an inbound auto-reply (not a send): the MessageId it answers
+    account: str = DEFAULT_ACCOUNT
+    region: str = ""
 
     @property
     def subject(self) -> str:
@@ -124,6 +130,8 @@ class LiveMessage:
             False,
             self.configuration_set,
             self.auto_reply_to,
+            self.account,
+            self.region,
         )
 
 

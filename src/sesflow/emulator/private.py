@@ -1,23 +1,32 @@
 """The emulator's own endpoints under ``/_sesflow/``: health, the sends log, seeding, message inspection,
-late events, fault injection and the pre-signed export downloads.
+late events, fault injection, the pre-signed export downloads and the unsubscribe link of list management.
+
+Endpoints that act on account state take an optional ``region`` (default: ``--region``) and ``account``
+(default: the emulator's default account).
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
 
-from sesflow.emulator.exports import iso, records, render_chunks
-from sesflow.emulator.messages import MessageView, last_events, parse_message
-from sesflow.emulator.seeding import make_batch, parse_time
+from sesflow.emulator import inspection
+from sesflow.emulator.contacts import apply_unsubscribe, read_token
+from sesflow.emulator.dedicated import lease
+from sesflow.emulator.exports import records, render_chunks
+from sesflow.emulator.history import seed_history
+from sesflow.emulator.messages import MessageView
+from sesflow.emulator.region import Region
+from sesflow.emulator.scope import DEFAULT_ACCOUNT, Scope, valid_region
+from sesflow.emulator.seeding import parse_time
 from sesflow.emulator.sigv4 import verify_presigned
-from sesflow.emulator.simulator import ACCOUNT_SUPPRESSED, COMPLAINT, HARD_BOUNCE, SOFT_BOUNCE
+from sesflow.emulator.simulator import ACCOUNT_SUPPRESSED, COMPLAINT, HARD_BOUNCE, SOFT_BOUNCE, simulator_box
 from sesflow.emulator.state import EmulatorState
+from sesflow.emulator.suppression import suppress
 from sesflow.emulator.wire import ApiError, Request, Response, json_response, s3_error
 
 PrivateHandler = Callable[[EmulatorState, Request, dict[str, str]], Response]
@@ -62,6 +71,17 @@ def _json_body(req: Request) -> dict[str, Any]:
     return body
 
 
+def _region(state: EmulatorState, where: dict[str, Any]) -> Region:
+    """The account state a hook acts on: ``region``/``account`` from the body or query, else the defaults."""
+    name = where.get("region") or state.config.region
+    account = where.get("account") or DEFAULT_ACCOUNT
+    if not isinstance(name, str) or not valid_region(name):
+        raise ApiError("BadRequest", f"'region' must be a region name such as us-east-1, got {name!r}.")
+    if not isinstance(account, str) or not (account.isdigit() and len(account) == 12):
+        raise ApiError("BadRequest", f"'account' must be a 12-digit account id, got {account!r}.")
+    return state.region(Scope(account, name))
+
+
 def health(state: EmulatorState, _: Request, __: dict[str, str]) -> Response:
     """Liveness and a few counts."""
     return json_response(
@@ -101,141 +121,17 @@ def seed(state: EmulatorState, req: Request, _: dict[str, str]) -> Response:
     seed_value = body.get("seed")
     if seed_value is None:
         seed_value = state.rng.getrandbits(32)
-    batch = make_batch(
-        state.store.next_batch_number(),
-        count,
+    region = _region(state, body)
+    batch = seed_history(
+        state.store,
+        region,
+        body,
         parse_time(body["start"], "start"),
         parse_time(body["end"], "end"),
         seed_value,
-        per_day,
-        body.get("from"),
-        tags,
+        req.received_at,
     )
-    state.store.add_batch(batch)
     return json_response({"seeded": len(batch.times)})
-
-
-def _summary(view: MessageView, now: float) -> dict[str, Any]:
-    events = [e for e in view.events if e[0] <= now]
-    delivery, engagement = last_events(events)
-    return {
-        "MessageId": view.message_id,
-        "SendTimestamp": iso(view.sent_at),
-        "From": view.from_address,
-        "Destination": list(view.destinations),
-        "Subject": view.subject,
-        "Outcome": delivery,
-        "Engagement": engagement,
-        "Seeded": view.seeded,
-        "AutoReplyTo": view.auto_reply_to,
-        "Tags": {k: v for k, v in view.tags},
-        "Events": [{"Timestamp": iso(t), "Type": k, "Destination": d, "Details": x} for t, k, d, x in events],
-    }
-
-
-def list_messages(state: EmulatorState, req: Request, _: dict[str, str]) -> Response:
-    """Messages newest first, filtered by ``recipient``, ``since`` and ``kind``, paged by limit/offset.
-
-    ``kind`` is ``sent`` (the account's messages), ``auto_reply`` (simulator auto-replies that have
-    arrived, with ``AutoReplyTo`` naming the MessageId they answer) or absent for both.
-    """
-    query = req.query()
-    kind = query.get("kind") or None
-    if kind not in (None, "sent", "auto_reply"):
-        raise ApiError("BadRequest", "'kind' must be 'sent' or 'auto_reply'.")
-    try:
-        limit = int(query.get("limit") or 100)
-        offset = int(query.get("offset") or 0)
-        since = parse_time(query["since"], "since") if query.get("since") else None
-    except ValueError:
-        raise ApiError("BadRequest", "'limit' and 'offset' must be integers.") from None
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise ApiError("BadRequest", "'limit' must be 1..1000 and 'offset' >= 0.")
-    found: list[dict[str, Any]] = []
-    for view in itertools.islice(
-        state.store.newest_first(
-            since,
-            query.get("recipient"),
-            sent=kind != "auto_reply",
-            replies_until=None if kind == "sent" else req.received_at,
-        ),
-        offset,
-        offset + limit,
-    ):
-        found.append(_summary(view, req.received_at))
-    total = state.store.count() + len(state.store.replies)
-    return json_response({"messages": found, "offset": offset, "limit": limit, "total": total})
-
-
-def clear_messages(state: EmulatorState, _: Request, __: dict[str, str]) -> Response:
-    """Forget every message and the sends log."""
-    state.store.clear_messages()
-    state.log.clear()
-    return json_response({"deleted": True})
-
-
-def _live(state: EmulatorState, message_id: str) -> Any:
-    message = state.store.stored(message_id)
-    if message is None:
-        kind = "is seeded history and has no MIME body" if state.store.find(message_id) else "does not exist"
-        raise ApiError("NotFound", f"Message {message_id} {kind}.", 404)
-    return message
-
-
-def raw_message(state: EmulatorState, _: Request, params: dict[str, str]) -> Response:
-    """The .eml bytes of a sent message."""
-    message = _live(state, params["id"])
-    return Response(
-        200,
-        message.raw,
-        content_type="message/rfc822",
-        headers=[(b"content-disposition", f'attachment; filename="{message.message_id}.eml"'.encode())],
-    )
-
-
-def message_detail(state: EmulatorState, req: Request, params: dict[str, str]) -> Response:
-    """One message for the web page: summary, text and HTML bodies, attachment list."""
-    reply = state.store.replies_by_id.get(params["id"])
-    view = reply.view() if reply is not None else state.store.find(params["id"])
-    if view is None:
-        raise ApiError("NotFound", f"Message {params['id']} does not exist.", 404)
-    detail = _summary(view, req.received_at)
-    detail.update({"Text": None, "Html": None, "Attachments": []})
-    live = state.store.stored(params["id"])
-    if live is not None:
-        parsed = parse_message(live.raw)
-        for kind, key in (("plain", "Text"), ("html", "Html")):
-            part = parsed.get_body(preferencelist=(kind,))
-            if part is not None:
-                detail[key] = part.get_content()
-        for n, part in enumerate(parsed.iter_attachments()):
-            detail["Attachments"].append(
-                {
-                    "index": n,
-                    "filename": part.get_filename() or f"part-{n}",
-                    "contentType": part.get_content_type(),
-                }
-            )
-    return json_response(detail)
-
-
-def attachment(state: EmulatorState, _: Request, params: dict[str, str]) -> Response:
-    """One attachment of a sent message, as a download."""
-    parsed = parse_message(_live(state, params["id"]).raw)
-    parts = list(parsed.iter_attachments())
-    n = int(params["n"])
-    if n >= len(parts):
-        raise ApiError("NotFound", f"Attachment {n} does not exist.", 404)
-    part = parts[n]
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
-    name = (part.get_filename() or f"part-{n}").replace('"', "")
-    return Response(
-        200,
-        data,
-        content_type=part.get_content_type(),
-        headers=[(b"content-disposition", f'attachment; filename="{name}"'.encode())],
-    )
 
 
 def add_event(state: EmulatorState, req: Request, params: dict[str, str]) -> Response:
@@ -250,7 +146,96 @@ def add_event(state: EmulatorState, req: Request, params: dict[str, str]) -> Res
     when = parse_time(body["timestamp"], "timestamp") if "timestamp" in body else req.received_at
     destination = str(body.get("destination") or view.destinations[0])
     state.store.add_event(view.message_id, (when, spec[0], destination, spec[1]))
+    _suppress_after(state, view, spec, destination, when)
     return json_response({"added": True})
+
+
+def _suppress_after(
+    state: EmulatorState, view: MessageView, spec: tuple[str, Any], destination: str, when: float
+) -> None:
+    """A hard bounce or complaint puts the address on the account suppression list, as SES does
+    (when the list covers that reason; never for the mailbox simulator)."""
+    kind, details = spec
+    bounce = (details or {}).get("Bounce", {})
+    if (
+        kind == "BOUNCE"
+        and bounce.get("BounceType") == "PERMANENT"
+        and bounce.get("BounceSubType") == "General"
+    ):
+        reason = "BOUNCE"
+    elif kind == "COMPLAINT":
+        reason = "COMPLAINT"
+    else:
+        return
+    if simulator_box(destination) is not None:
+        return
+    region = state.region(Scope(view.account, view.region or state.config.region))
+    if reason in region.settings.get("SuppressionAttributes", {}).get("SuppressedReasons", []):
+        attributes = {"MessageId": view.message_id}
+        if reason == "COMPLAINT":
+            attributes["FeedbackId"] = f"{view.message_id[:-7]}-feedback"
+        suppress(region, destination, reason, when, attributes)
+
+
+_UNSUBSCRIBED_PAGE = (
+    "<!doctype html><html lang=en><head><meta charset=utf-8><title>Unsubscribed</title></head><body>"
+    "<h1>You are unsubscribed</h1><p>{what}</p></body></html>"
+)
+
+
+def unsubscribe(state: EmulatorState, req: Request, _: dict[str, str]) -> Response:
+    """The List-Unsubscribe link: GET shows what it does and POST (one-click, RFC 8058) or GET with
+    ``confirm=1`` opts the contact out of the topic (or of the whole list)."""
+    token = req.query().get("token", "")
+    try:
+        account, name, list_name, address, topic = read_token(token)
+    except ValueError:
+        raise ApiError("NotFound", "This unsubscribe link is not valid.", 404) from None
+    region = state.region(Scope(str(account), str(name)))
+    if region.get("contact_lists", (str(list_name),)) is None:
+        raise ApiError("NotFound", f"The contact list {list_name} no longer exists.", 404)
+    what = f"{address} no longer receives {'topic ' + str(topic) if topic else 'mail'} from list {list_name}."
+    if req.method == "POST" or req.query().get("confirm") == "1":
+        apply_unsubscribe(region, token, req.received_at)
+        page = _UNSUBSCRIBED_PAGE.format(what=what)
+        return Response(200, page.encode(), content_type="text/html; charset=utf-8")
+    form = (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Unsubscribe</title></head><body>"
+        f"<form method=post><p>Unsubscribe {address} from {'topic ' + str(topic) if topic else 'everything'} "
+        f"of list {list_name}?</p><button type=submit>Unsubscribe</button></form></body></html>"
+    )
+    return Response(200, form.encode(), content_type="text/html; charset=utf-8")
+
+
+def put_object(state: EmulatorState, req: Request, params: dict[str, str]) -> Response:
+    """Store an object for ``s3://BUCKET/KEY`` (what an import job reads)."""
+    state.put_object(params["path"], req.body)
+    return json_response({"stored": f"s3://{params['path']}", "bytes": len(req.body)})
+
+
+def get_object(state: EmulatorState, _: Request, params: dict[str, str]) -> Response:
+    """An object stored with ``PUT``."""
+    data = state.get_object(params["path"])
+    if data is None:
+        raise ApiError("NotFound", f"s3://{params['path']} does not exist.", 404)
+    return Response(200, data, content_type="application/octet-stream")
+
+
+def lease_ips(state: EmulatorState, req: Request, _: dict[str, str]) -> Response:
+    """Lease dedicated IPs to the account: ``{"ips": ["198.51.100.7"], "pool": "name" (optional)}``."""
+    body = _json_body(req)
+    ips = body.get("ips")
+    if not isinstance(ips, list) or not ips or not all(isinstance(ip, str) for ip in ips):
+        raise ApiError("BadRequest", "'ips' must be a non-empty list of IP addresses.")
+    region = _region(state, body)
+    pool = body.get("pool")
+    if pool is not None and region.get("dedicated_ip_pools", (pool,)) is None:
+        raise ApiError("BadRequest", f"'pool': dedicated IP pool {pool!r} does not exist.")
+    try:
+        leased = lease(region, ips, pool, req.received_at)
+    except ValueError as error:
+        raise ApiError("BadRequest", f"'ips': {error}.") from None
+    return json_response({"leased": leased})
 
 
 def add_faults(state: EmulatorState, req: Request, _: dict[str, str]) -> Response:
@@ -282,7 +267,7 @@ def download(state: EmulatorState, req: Request, params: dict[str, str]) -> Resp
     )
     if denied is not None:
         return s3_error("AccessDenied", denied)
-    job = state.store.jobs.get(params["id"])
+    job = state.regions.find_job(params["id"])
     if job is None or job.status(req.received_at) != "COMPLETED":
         return s3_error("NoSuchKey", "The specified key does not exist.", 404)
     content_type = "application/x-ndjson" if job.data_format == "JSON" else "text/csv"
@@ -306,15 +291,20 @@ ROUTES: list[tuple[str, re.Pattern[str], PrivateHandler]] = [
         ("GET", "/health", health),
         ("GET", "/sends", sends),
         ("POST", "/seed", seed),
-        ("GET", "/messages", list_messages),
-        ("DELETE", "/messages", clear_messages),
-        ("GET", r"/messages/(?P<id>[^/]+)", message_detail),
-        ("GET", r"/messages/(?P<id>[^/]+)/raw", raw_message),
-        ("GET", r"/messages/(?P<id>[^/]+)/attachments/(?P<n>\d+)", attachment),
+        ("GET", "/messages", inspection.list_messages),
+        ("DELETE", "/messages", inspection.clear_messages),
+        ("GET", r"/messages/(?P<id>[^/]+)", inspection.message_detail),
+        ("GET", r"/messages/(?P<id>[^/]+)/raw", inspection.raw_message),
+        ("GET", r"/messages/(?P<id>[^/]+)/attachments/(?P<n>\d+)", inspection.attachment),
         ("POST", r"/messages/(?P<id>[^/]+)/events", add_event),
         ("POST", "/faults", add_faults),
         ("DELETE", "/faults", clear_faults),
         ("GET", r"/exports/(?P<id>[^/]+)", download),
+        ("GET", "/unsubscribe", unsubscribe),
+        ("POST", "/unsubscribe", unsubscribe),
+        ("PUT", r"/s3/(?P<path>[^/]+/.+)", put_object),
+        ("GET", r"/s3/(?P<path>[^/]+/.+)", get_object),
+        ("POST", "/dedicated-ips", lease_ips),
     )
 ]
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sesflow.emulator.messages import Event, MessageView
+from sesflow.emulator.scope import DEFAULT_ACCOUNT
 from sesflow.emulator.simulator import COMPLAINT, HARD_BOUNCE, SOFT_BOUNCE
 from sesflow.emulator.wire import ApiError
 
@@ -48,6 +49,33 @@ def mix(value: int) -> int:
     return z ^ (z >> 31)
 
 
+HARD, SOFT, DELIVERED = 0, 1, 2
+
+
+def fate(sent: float, g: int) -> tuple[float, int, float, float, float]:
+    """What happens to a seeded message: (time of its bounce or delivery, HARD/SOFT/DELIVERED, complaint
+    time, open time, click time), -1 for what does not happen. 2 % hard bounces, 1 % soft, 0.3 %
+    complaints, about a third of the delivered opened and a quarter of those clicked."""
+    outcome = g % 10_000
+    first = sent + 0.5 + ((g >> 16) % 4000) / 1000.0
+    if outcome < 200:
+        return first, HARD, -1.0, -1.0, -1.0
+    if outcome < 300:
+        return first, SOFT, -1.0, -1.0, -1.0
+    if outcome < 330:
+        return first, DELIVERED, first + 60 + (g >> 24) % 7200, -1.0, -1.0
+    if (g >> 40) % 100 < 35:
+        opened = first + 30 + (g >> 28) % 86_400
+        clicked = opened + 2 + (g >> 20) % 900 if (g >> 48) % 100 < 25 else -1.0
+        return first, DELIVERED, -1.0, opened, clicked
+    return first, DELIVERED, -1.0, -1.0, -1.0
+
+
+def domain_table() -> tuple[str, ...]:
+    """The recipient domains of seeded mail, weighted by repetition (index = hash % length)."""
+    return _DOMAIN_TABLE
+
+
 @dataclass(slots=True)
 class SeedBatch:
     """One ``seed`` call: its parameters and the sorted send times of its messages."""
@@ -57,6 +85,9 @@ class SeedBatch:
     times: array  # type: ignore[type-arg]
     from_address: str = "news@example.com"
     tags: dict[str, str] = field(default_factory=dict)
+    account: str = DEFAULT_ACCOUNT
+    region: str = "us-east-1"
+    configuration_sets: tuple[str, ...] = ()  # each message uses one of these (chosen by its hash)
 
     def message_id(self, index: int) -> str:
         """The SES-style id of message ``index`` (batch and index encoded in the UUID part)."""
@@ -76,23 +107,21 @@ class SeedBatch:
         destination = f"user{(h >> 8) % 500_000}@{_DOMAIN_TABLE[h % len(_DOMAIN_TABLE)]}"
         sent = self.times[index]
         events: list[Event] = [(sent, "SEND", destination, None)]
-        outcome = g % 10_000
-        quick = 0.5 + ((g >> 16) % 4000) / 1000.0
-        if outcome < 200:
-            events.append((sent + quick, "BOUNCE", destination, HARD_BOUNCE))
-        elif outcome < 300:
-            events.append((sent + quick, "BOUNCE", destination, SOFT_BOUNCE))
+        first, outcome, complained, opened, clicked = fate(sent, g)
+        if outcome == HARD:
+            events.append((first, "BOUNCE", destination, HARD_BOUNCE))
+        elif outcome == SOFT:
+            events.append((first, "BOUNCE", destination, SOFT_BOUNCE))
         else:
-            delivered = sent + quick
-            events.append((delivered, "DELIVERY", destination, None))
-            if outcome < 330:
-                events.append((delivered + 60 + (g >> 24) % 7200, "COMPLAINT", destination, COMPLAINT))
-            elif (g >> 40) % 100 < 35:
-                opened = delivered + 30 + (g >> 28) % 86_400
+            events.append((first, "DELIVERY", destination, None))
+            if complained >= 0:
+                events.append((complained, "COMPLAINT", destination, COMPLAINT))
+            if opened >= 0:
                 events.append((opened, "OPEN", destination, None))
-                if (g >> 48) % 100 < 25:
-                    events.append((opened + 2 + (g >> 20) % 900, "CLICK", destination, None))
+            if clicked >= 0:
+                events.append((clicked, "CLICK", destination, None))
         tags = [(k, v) for k, v in self.tags.items()] or [("campaign", f"c{(g >> 52) % 20}")]
+        sets = self.configuration_sets
         return MessageView(
             self.message_id(index),
             sent,
@@ -102,7 +131,38 @@ class SeedBatch:
             tags,
             events,
             True,
+            sets[(g >> 12) % len(sets)] if sets else None,
+            None,
+            self.account,
+            self.region,
         )
+
+    def suppressions(self, until: float) -> dict[str, tuple[str, float, str, str]]:
+        """The account suppression list this history leaves: address -> (reason, when, MessageId,
+        FeedbackId) for every hard bounce and complaint that happened by ``until`` (the latest one wins).
+
+        The same arithmetic as ``view``, without building views: a million messages take a few seconds.
+        """
+        found: dict[str, tuple[str, float, str, str]] = {}
+        base = self.seed * 0x100000001B3
+        times = self.times
+        table, domains = _DOMAIN_TABLE, len(_DOMAIN_TABLE)
+        for index in range(len(times)):
+            h = mix(base + index)
+            g = mix(h)
+            outcome = g % 10_000
+            if outcome >= 330 or 200 <= outcome < 300:
+                continue
+            first, kind, complained, _, _ = fate(times[index], g)
+            reason, when = ("BOUNCE", first) if kind == HARD else ("COMPLAINT", complained)
+            if when > until:
+                continue
+            address = f"user{(h >> 8) % 500_000}@{table[h % domains]}"
+            known = found.get(address)
+            if known is None or known[1] < when:
+                message_id = self.message_id(index)
+                found[address] = (reason, when, message_id, f"{message_id[:-7]}-feedback")
+        return found
 
 
 def parse_seeded_id(message_id: str) -> tuple[int, int] | None:
@@ -144,6 +204,9 @@ def make_batch(
     per_day: int | None = None,
     from_address: str | None = None,
     tags: dict[str, str] | None = None,
+    account: str = DEFAULT_ACCOUNT,
+    region: str = "us-east-1",
+    configuration_sets: tuple[str, ...] = (),
 ) -> SeedBatch:
     """Draw the send times of a new batch (uniform over [start, end], sorted)."""
     if end < start:
@@ -157,4 +220,13 @@ def make_batch(
     start_ms, span_ms = round(start * 1000), round((end - start) * 1000)
     draw = rng.random
     times = array("d", [ms / 1000 for ms in sorted([start_ms + int(span_ms * draw()) for _ in range(count)])])
-    return SeedBatch(number, seed, times, from_address or "news@example.com", dict(tags or {}))
+    return SeedBatch(
+        number,
+        seed,
+        times,
+        from_address or "news@example.com",
+        dict(tags or {}),
+        account,
+        region,
+        configuration_sets,
+    )

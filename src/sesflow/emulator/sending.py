@@ -1,32 +1,37 @@
-"""Accepting a send: validation like SES, the limits, message ids, the mailbox simulator and the log.
+"""Accepting a send like SES: size, headers, tags, addresses, identities, account and configuration-set
+switches, the sending limits, message ids, the mailbox simulator, suppression and unsubscribes, and the log.
 
-Shared by the v1 (SendRawEmail, SendEmail) and v2 (SendEmail) front ends; ``protocol`` picks the error
-codes each API uses for the same failure.
+Every send operation (v1 SendEmail/SendRawEmail/SendTemplatedEmail/SendBulkTemplatedEmail, v2 SendEmail/
+SendBulkEmail, custom verification mail) decodes its request into an ``Outgoing`` and calls
+``Sender.send``; ``protocol`` picks the error codes each API uses for the same failure.
 """
 
 from __future__ import annotations
 
-import email.message
-import email.utils
+import os
 import random
-import re
-import time
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from sesflow.emulator.addresses import address_problem, bare_address, header_addresses
 from sesflow.emulator.autoreply import ooto_reply, reply_address
 from sesflow.emulator.config import EmulatorConfig
-from sesflow.emulator.limits import SendLimiter, SendsLog
-from sesflow.emulator.messages import LiveMessage, header_fields
+from sesflow.emulator.limits import SendsLog
+from sesflow.emulator.messages import Event, LiveMessage, header_fields
+from sesflow.emulator.region import Region
 from sesflow.emulator.simulator import MailboxSimulator, simulator_box
 from sesflow.emulator.store import Store
-from sesflow.emulator.wire import ApiError
+from sesflow.emulator.tags import bad_request, check_tags, header_tags
+from sesflow.emulator.verification import IDENTITIES, is_verified, sending_identity
+from sesflow.emulator.wire import ApiError, uuid_text
 
 MAX_RECIPIENTS = 50
 _SCANNED_HEADERS = frozenset(
     {"from", "to", "cc", "bcc", "return-path", "x-ses-configuration-set", "x-ses-message-tags"}
 )
 MAX_SIZE = {"v1": 10 * 1024 * 1024, "v2": 40 * 1024 * 1024}
+CONFIGURATION_SETS = "configuration_sets"
+SUPPRESSED = "suppressed"
 
 
 @dataclass(slots=True)
@@ -40,137 +45,62 @@ class Outgoing:
     raw: bytes
     tags: list[tuple[str, str]]
     configuration_set: str | None = None
+    rendering_failure: dict[str, Any] | None = None  # the template did not render: no delivery
+    unsubscribed: dict[str, dict[str, Any]] = field(default_factory=dict)  # destination -> bounce details
+    tenant: str | None = None
 
 
-def bad_request(protocol: str, message: str) -> ApiError:
-    """The invalid-parameter error of each API."""
+def _paused(protocol: str, what: str, name: str | None = None) -> ApiError:
+    if what == "account":
+        if protocol == "v1":
+            return ApiError(
+                "AccountSendingPausedException",
+                "Email sending is disabled for your entire Amazon SES account.",
+            )
+        return ApiError("SendingPausedException", "Sending is paused for this account.")
     if protocol == "v1":
-        return ApiError("InvalidParameterValue", message)
-    return ApiError("BadRequestException", message)
+        return ApiError(
+            "ConfigurationSetSendingPausedException",
+            f"Email sending is disabled for the configuration set <{name}>.",
+        )
+    return ApiError("SendingPausedException", f"Sending is paused for configuration set {name}.")
 
 
-_TAG_TEXT = re.compile(r"^[A-Za-z0-9_-]{0,256}$")
-MAX_TAG_LENGTH = 256
-
-
-def check_tags(protocol: str, tags: list[tuple[str, str]]) -> None:
-    """Refuse message tags SES refuses: names and values of ASCII letters, digits, ``_`` and ``-``, at most
-    256 characters, and a name that is not empty."""
-    for name, value in tags:
-        if not name or not _TAG_TEXT.match(name):
-            raise bad_request(
-                protocol,
-                f"Invalid tag name <{name}>: only alphanumeric ASCII characters, '_', and '-' are allowed"
-                f" (1 to {MAX_TAG_LENGTH} characters).",
-            )
-        if not _TAG_TEXT.match(value):
-            raise bad_request(
-                protocol,
-                f"Invalid tag value <{value}>: only alphanumeric ASCII characters, '_', and '-' are allowed"
-                f" (at most {MAX_TAG_LENGTH} characters).",
-            )
-
-
-def header_tags(protocol: str, values: list[str]) -> list[tuple[str, str]]:
-    """The tags of ``X-SES-MESSAGE-TAGS`` headers (``name=value`` pairs separated by commas)."""
-    tags: list[tuple[str, str]] = []
-    for value in values:
-        for pair in value.split(","):
-            if not pair.strip():
-                continue
-            name, sep, tag = pair.partition("=")
-            if not sep:
-                raise bad_request(
-                    protocol, f"Invalid X-SES-MESSAGE-TAGS entry <{pair.strip()}>: expected name=value."
-                )
-            tags.append((name.strip(), tag.strip()))
-    return tags
-
-
-_PLAIN = re.compile(r"^\s*(?:[^<>\",;:()\[\]\\]*<)?([^\s<>\",;:()\[\]\\]+@[^\s<>\",;:()\[\]\\]+)>?\s*$")
-
-
-def bare_address(value: str) -> str:
-    """The addr-spec of a mailbox (``"Ann" <ann@x.org>`` -> ``ann@x.org``)."""
-    plain = _PLAIN.match(value)
-    if plain is not None:  # the common case, without the cost of the full RFC 5322 parser
-        return plain.group(1)
-    return email.utils.parseaddr(value)[1] or value.strip()
-
-
-def header_addresses(values: list[str]) -> list[str]:
-    """Every addr-spec in address header values (``To``, ``Cc``, ``Bcc``)."""
-    found: list[str] = []
-    for value in values:
-        if '"' in value or "(" in value or ":" in value:
-            found.extend(addr for _, addr in email.utils.getaddresses([value]) if addr)
-        else:
-            found.extend(bare_address(part) for part in value.split(",") if part.strip())
-    return found
-
-
-def simple_raw(
-    from_address: str,
-    to: list[str],
-    cc: list[str],
-    subject: str,
-    text: str | None,
-    html: str | None,
-    reply_to: list[str] | None = None,
-) -> bytes:
-    """A raw message for a Simple (non-raw) send, so the inspection page can show it like any other."""
-    message = email.message.EmailMessage()
-    message["From"] = from_address
-    if to:
-        message["To"] = ", ".join(to)
-    if cc:
-        message["Cc"] = ", ".join(cc)
-    if reply_to:
-        message["Reply-To"] = ", ".join(reply_to)
-    message["Subject"] = subject
-    message["Date"] = email.utils.formatdate(usegmt=True)
-    message["MIME-Version"] = "1.0"
-    if text is not None:
-        message.set_content(text)
-    if html is not None:
-        if text is None:
-            message.set_content(html, subtype="html")
-        else:
-            message.add_alternative(html, subtype="html")
-    return message.as_bytes(policy=email.policy.SMTP)
+def suppressed_reasons(region: Region, configuration_set: dict[str, Any] | None) -> list[str]:
+    """The reasons the suppression list applies for: the configuration set's override, else the account's."""
+    if configuration_set is not None:
+        options = configuration_set.get("SuppressionOptions")
+        if options is not None and "SuppressedReasons" in options:
+            return list(options["SuppressedReasons"])
+    return list(region.settings.get("SuppressionAttributes", {}).get("SuppressedReasons", []))
 
 
 class Sender:
-    """Checks and records sends against the account's limits and identities."""
+    """Checks and records sends against an account's limits, identities and switches."""
 
     def __init__(self, config: EmulatorConfig, store: Store, log: SendsLog, rng: random.Random) -> None:
         self.config = config
         self.store = store
         self.log = log
         self.rng = rng
-        self.limiter = SendLimiter(config.max_send_rate, config.max_24h_send)
-        day_ago = time.time() - 86_400
-        for message in store.live:  # sends kept in --data-dir still count against the 24-hour quota
-            if message.sent_at > day_ago:
-                self.limiter.restore(message.sent_at, len(message.destinations))
         self.simulator = MailboxSimulator(
             rng, config.open_probability, config.click_probability, config.event_delay_scale
         )
 
-    def _unique(self) -> uuid.UUID:
+    def _unique(self) -> str:
         if self.config.seed is not None:
-            return uuid.UUID(int=self.rng.getrandbits(128), version=4)
-        return uuid.uuid4()
+            return uuid_text(self.rng.getrandbits(128))
+        return uuid_text(int.from_bytes(os.urandom(16), "big"))
 
     def message_id(self, now: float) -> str:
         """A new id in SES's form: ``0100`` + 12 hex digits of epoch ms, a UUID, ``-000000``."""
         return f"0100{int(now * 1000):012x}-{self._unique()}-000000"
 
-    def send(self, out: Outgoing, now: float) -> str:
+    def send(self, region: Region, out: Outgoing, now: float) -> str:
         """Accept a message or raise the SES error; every attempt lands in the sends log."""
         recipients = len(out.destinations or [])
         try:
-            message_id = self._accept(out, now)
+            message_id = self._accept(region, out, now)
         except ApiError as error:
             recipients = len(out.destinations or []) or recipients
             self.log.record(now, recipients, error.status, out.operation)
@@ -179,7 +109,25 @@ class Sender:
         self.log.record(now, len(out.destinations or []), 200, out.operation)
         return message_id
 
-    def _accept(self, out: Outgoing, now: float) -> str:
+    def check_switches(self, region: Region, protocol: str, configuration_set: str | None) -> None:
+        """Refuse when sending is paused for the account, or the configuration set is missing or paused."""
+        if not region.settings.get("SendingEnabled", True):
+            raise _paused(protocol, "account")
+        if configuration_set is None:
+            return
+        record = region.get(CONFIGURATION_SETS, (configuration_set,))
+        if record is None:
+            if protocol == "v1":
+                raise ApiError(
+                    "ConfigurationSetDoesNotExist", f"Configuration set <{configuration_set}> does not exist."
+                )
+            raise ApiError(
+                "NotFoundException", f"Configuration set <{configuration_set}> does not exist.", 404
+            )
+        if not record.get("SendingOptions", {}).get("SendingEnabled", True):
+            raise _paused(protocol, "configuration set", configuration_set)
+
+    def _accept(self, region: Region, out: Outgoing, now: float) -> str:
         protocol = out.protocol
         if len(out.raw) > MAX_SIZE[protocol]:
             raise ApiError(
@@ -212,37 +160,23 @@ class Sender:
             )
         seen: dict[str, None] = {}
         for address in out.destinations:
-            bare = bare_address(address)
-            local, at, domain = bare.rpartition("@")
-            if not at or not local or "." not in domain:
-                raise bad_request(
-                    protocol,
-                    f"Missing final '@domain' in address: {address}"
-                    if not at
-                    else f"Illegal address: {address}",
-                )
-            seen[bare] = None
+            problem = address_problem(address)
+            if problem is not None:
+                raise bad_request(protocol, problem)
+            seen[bare_address(address)] = None
         out.destinations = list(seen)
         if len(out.destinations) > MAX_RECIPIENTS:
             raise ApiError("MessageRejected", f"Recipient count exceeds {MAX_RECIPIENTS}.")
         if "@" not in out.from_address:
             raise bad_request(protocol, f"Missing final '@domain' in address: {out.from_address}")
-        if self.config.verify_identities and not self._verified(out.from_address):
-            raise ApiError(
-                "MessageRejected",
-                "Email address is not verified. The following identities failed the check in region "
-                f"{self.config.region.upper()}: {out.from_address}",
-            )
-        if out.configuration_set is not None and out.configuration_set not in self.store.config_sets:
-            if protocol == "v1":
-                raise ApiError(
-                    "ConfigurationSetDoesNotExist",
-                    f"Configuration set <{out.configuration_set}> does not exist.",
-                )
-            raise ApiError(
-                "NotFoundException", f"Configuration set <{out.configuration_set}> does not exist.", 404
-            )
-        verdict = self.limiter.check(now, len(out.destinations))
+        identities = region.table(IDENTITIES)
+        if out.configuration_set is None and identities:
+            identity = sending_identity(identities, out.from_address)
+            if identity is not None:
+                out.configuration_set = identity.get("ConfigurationSetName")
+        self._check_identities(region, out, now)
+        self.check_switches(region, protocol, out.configuration_set)
+        verdict = region.limiter.check(now, len(out.destinations))
         if verdict == "daily":
             if protocol == "v1":
                 raise ApiError("Throttling", "Daily message quota exceeded.")
@@ -251,6 +185,33 @@ class Sender:
             if protocol == "v1":
                 raise ApiError("Throttling", "Maximum sending rate exceeded.")
             raise ApiError("TooManyRequestsException", "Maximum sending rate exceeded.", 429)
+        return self._store(region, out, now, fields.get("return-path", []))
+
+    def _check_identities(self, region: Region, out: Outgoing, now: float) -> None:
+        """Unverified senders (``--verify-identities``) and, in the sandbox, unverified recipients."""
+        assert out.from_address is not None and out.destinations is not None
+        identities = region.table(IDENTITIES)
+        if self.config.verify_identities and not is_verified(identities, out.from_address, now):
+            raise ApiError(
+                "MessageRejected",
+                "Email address is not verified. The following identities failed the check in region "
+                f"{region.name.upper()}: {out.from_address}",
+            )
+        if not region.settings.get("ProductionAccessEnabled", True):
+            failed = [
+                d
+                for d in out.destinations
+                if simulator_box(d) is None and not is_verified(identities, d, now)
+            ]
+            if failed:
+                raise ApiError(
+                    "MessageRejected",
+                    "Email address is not verified. The following identities failed the check in region "
+                    f"{region.name.upper()}: {', '.join(failed)}",
+                )
+
+    def _store(self, region: Region, out: Outgoing, now: float, return_path: list[str]) -> str:
+        assert out.from_address is not None and out.destinations is not None
         message_id = self.message_id(now)
         message = LiveMessage(
             message_id,
@@ -261,23 +222,45 @@ class Sender:
             out.operation,
             out.tags,
             out.configuration_set,
+            account=region.account,
+            region=region.name,
         )
-        suppressed = self.store.suppressed
+        auto_replies = self._plan(region, out, message, now)
+        self.store.add_message(message)
+        for mailbox, arrives in auto_replies:
+            to = reply_address(return_path, out.from_address)
+            reply_id = f"autoreply-{self._unique()}"
+            self.store.add_reply(ooto_reply(message, mailbox, to, reply_id, arrives, region.name))
+        return message_id
+
+    def _plan(
+        self, region: Region, out: Outgoing, message: LiveMessage, now: float
+    ) -> list[tuple[str, float]]:
+        """Plan every recipient's events; returns the simulator auto-replies to deliver."""
+        if out.rendering_failure is not None:
+            for destination in out.destinations or []:
+                message.events.append((now, "RENDERING_FAILURE", destination, out.rendering_failure))
+            return []
+        suppressed = region.table(SUPPRESSED)
+        reasons: list[str] = []
+        if suppressed:
+            cset = region.get(CONFIGURATION_SETS, (out.configuration_set,)) if out.configuration_set else None
+            reasons = suppressed_reasons(region, cset)
         auto_replies: list[tuple[str, float]] = []
-        for destination in out.destinations:
-            planned = self.simulator.plan(destination, now, destination.lower() in suppressed)
+        for destination in out.destinations or []:
+            blocked = out.unsubscribed.get(destination)
+            if blocked is not None:
+                planned: list[Event] = [
+                    (now, "SEND", destination, None),
+                    (now, "BOUNCE", destination, blocked),
+                ]
+            else:
+                entry = suppressed.get(("", destination.lower())) if reasons else None
+                on_list = entry is not None and entry.get("Reason") in reasons
+                planned = self.simulator.plan(destination, now, on_list)
             message.events.extend(planned)
-            if simulator_box(destination) == "ooto":
+            if blocked is None and simulator_box(destination) == "ooto":
                 delivered_at = next(e[0] for e in planned if e[1] == "DELIVERY")
                 auto_replies.append((destination, self.simulator.reply_time(delivered_at)))
         message.events.sort(key=lambda e: e[0])
-        self.store.add_message(message)
-        for mailbox, arrives in auto_replies:
-            to = reply_address(fields.get("return-path", []), out.from_address)
-            reply_id = f"autoreply-{self._unique()}"
-            self.store.add_reply(ooto_reply(message, mailbox, to, reply_id, arrives, self.config.region))
-        return message_id
-
-    def _verified(self, address: str) -> bool:
-        identities = self.store.identities
-        return address in identities or address.rpartition("@")[2] in identities
+        return auto_replies

@@ -162,12 +162,10 @@ class Emulator:
     ) -> None:
         self.stop()
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, path: str, body: dict[str, Any] | bytes, method: str = "POST") -> dict[str, Any]:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         request = urllib.request.Request(
-            self.endpoint_url + path,
-            data=json.dumps(body).encode(),
-            headers={"content-type": "application/json"},
-            method="POST",
+            self.endpoint_url + path, data=data, headers={"content-type": "application/json"}, method=method
         )
         try:
             with urllib.request.urlopen(request, timeout=600) as answer:
@@ -186,8 +184,12 @@ class Emulator:
         per_day: int | None = None,
         from_: str | None = None,
         tags: dict[str, str] | None = None,
+        region: str | None = None,
+        account: str | None = None,
     ) -> int:
-        """Create synthetic history (see ``POST /_sesflow/seed``); returns how many messages were made."""
+        """Create synthetic history and the account state it implies (see ``POST /_sesflow/seed``: the
+        suppression list, identities, configuration sets with event destinations, VDM); returns how many
+        messages were made."""
         if start is None or end is None:
             raise ConfigError("Emulator.seed: 'start' and 'end' are required.")
         body: dict[str, Any] = {"start": _iso(start), "end": _iso(end)}
@@ -197,6 +199,8 @@ class Emulator:
             ("per_day", per_day),
             ("from", from_),
             ("tags", tags),
+            ("region", region),
+            ("account", account),
         ):
             if value is not None:
                 body[key] = value
@@ -205,6 +209,19 @@ class Emulator:
     def faults(self, **fault: Any) -> None:
         """Inject a fault (see ``POST /_sesflow/faults``)."""
         self._post("/_sesflow/faults", fault)
+
+    def lease_dedicated_ips(self, ips: list[str], pool: str | None = None, region: str | None = None) -> None:
+        """Lease dedicated IPs to the default account (see ``POST /_sesflow/dedicated-ips``)."""
+        body: dict[str, Any] = {"ips": ips}
+        if pool is not None:
+            body["pool"] = pool
+        if region is not None:
+            body["region"] = region
+        self._post("/_sesflow/dedicated-ips", body)
+
+    def put_object(self, path: str, data: bytes) -> None:
+        """Store ``s3://BUCKET/KEY`` (``path`` is ``BUCKET/KEY``) for import jobs to read."""
+        self._post(f"/_sesflow/s3/{path}", data, method="PUT")
 
 
 def serve(config: EmulatorConfig, ready: Any = None) -> None:

@@ -11,8 +11,10 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote
 
+from sesflow.emulator.scope import valid_region
 from sesflow.emulator.wire import ApiError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -95,6 +97,7 @@ def parse_authorization(value: str) -> tuple[Credential, list[str], str]:
     return credential, fields["SignedHeaders"].split(";"), fields["Signature"]
 
 
+@lru_cache(maxsize=256)  # clients sign every request with the same credential scope
 def parse_credential(value: str) -> Credential:
     """Parse ``KEY/DATE/REGION/SERVICE/aws4_request``."""
     parts = value.split("/")
@@ -110,29 +113,29 @@ def verify_header_signature(
     headers: dict[str, str],
     body: bytes,
     secrets: dict[str, str] | None,
-    region: str = "us-east-1",
     now: float | None = None,
-) -> str:
-    """Check the ``Authorization`` header of a request; return the access key id.
+) -> Credential:
+    """Check the ``Authorization`` header of a request; return its credential (key and scope).
 
-    ``secrets`` None means ``--auth any``: only the shape of the signature is checked.
+    ``secrets`` None means ``--auth any``: only the shape of the signature is checked. The region is the
+    caller's: the emulator serves every region, each with its own state.
     """
     value = headers.get("authorization")
     if not value:
         raise ApiError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
     credential, signed_headers, signature = parse_authorization(value)
-    if secrets is None:
-        return credential.key
-    secret = secrets.get(credential.key)
-    if secret is None:
-        raise ApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
-    amz_date = headers.get("x-amz-date", "")
-    if credential.region != region:
+    if not valid_region(credential.region):
         raise ApiError(
             "SignatureDoesNotMatch",
             f"Credential should be scoped to a valid region, not '{credential.region}'. ",
             403,
         )
+    if secrets is None:
+        return credential
+    secret = secrets.get(credential.key)
+    if secret is None:
+        raise ApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403)
+    amz_date = headers.get("x-amz-date", "")
     _check_skew(amz_date, time.time() if now is None else now)
     payload_hash = headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
     canonical = canonical_request(
@@ -145,7 +148,7 @@ def verify_header_signature(
     ).hexdigest()
     if not hmac.compare_digest(expected, signature):
         raise ApiError("SignatureDoesNotMatch", SIGNATURE_MISMATCH, 403)
-    return credential.key
+    return credential
 
 
 def _check_skew(amz_date: str, now: float) -> None:

@@ -1,6 +1,8 @@
-"""The emulator's state: messages (sent and seeded), events, identities, configuration sets, the account
-suppression list and export jobs. Everything lives in memory; ``persistence`` mirrors it to SQLite when a
-data directory is given.
+"""The emulator's mailbox: every message (sent through the API, seeded, or an auto-reply) and its events,
+with time-ordered access for exports, insights and the inspection endpoints. Messages of every account and
+region live here, each tagged with its scope; readers that belong to one scope filter by it.
+
+Everything lives in memory; ``persistence`` mirrors it to SQLite when a data directory is given.
 """
 
 from __future__ import annotations
@@ -8,27 +10,28 @@ from __future__ import annotations
 import heapq
 from array import array
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator
 
 from sesflow.emulator.messages import Event, LiveMessage, MessageView
+from sesflow.emulator.persistence import Database, Snapshot
+from sesflow.emulator.scope import Scope
 from sesflow.emulator.seeding import SeedBatch, parse_seeded_id
 
-if TYPE_CHECKING:
-    from sesflow.emulator.exports import ExportJob
-    from sesflow.emulator.persistence import Database
+
+def _in_scope(message: LiveMessage, scope: Scope) -> bool:
+    return message.account == scope[0] and message.region == scope[1]
 
 
-def _keyed(times: array[float], number: int, indexes: range) -> Iterator[tuple[float, int, int]]:
+def _keyed(times: array[float], number: int, indexes: Iterable[int]) -> Iterator[tuple[float, int, int]]:
     """(send time, source number, index) for the given indexes of one time-sorted source."""
     for i in indexes:
         yield times[i], number, i
 
 
 class Store:
-    """All state, with time-ordered access to messages for exports and the inspection endpoints."""
+    """Every message, with time-ordered access for exports and the inspection endpoints."""
 
-    def __init__(self, db: Database | None = None) -> None:
+    def __init__(self, db: Database | None = None, snapshot: Snapshot | None = None) -> None:
         self.db = db
         self.live: list[LiveMessage] = []
         self.live_times: array[float] = array("d")
@@ -38,12 +41,20 @@ class Store:
         self.replies_by_id: dict[str, LiveMessage] = {}
         self.batches: list[SeedBatch] = []
         self.extra_events: dict[str, list[Event]] = {}
-        self.suppressed: dict[str, tuple[str, float]] = {}
-        self.identities: dict[str, tuple[str, float]] = {}
-        self.config_sets: dict[str, dict[str, Any]] = {}
-        self.jobs: dict[str, ExportJob] = {}
-        if db is not None:
-            db.load_into(self)
+        if snapshot is not None:
+            self._restore(snapshot)
+
+    def _restore(self, snapshot: Snapshot) -> None:
+        for message in snapshot.messages:
+            self.live.append(message)
+            self.live_times.append(message.sent_at)
+            self.by_id[message.message_id] = message
+        for reply in snapshot.replies:
+            self.replies.append(reply)
+            self.reply_times.append(reply.sent_at)
+            self.replies_by_id[reply.message_id] = reply
+        self.batches = list(snapshot.batches)
+        self.extra_events = dict(snapshot.extra_events)
 
     # messages -----------------------------------------------------------------------------------------
 
@@ -133,24 +144,33 @@ class Store:
             self.db.save_extra_event(message_id, event)
         return True
 
-    def _keys(self, start: float, end: float) -> list[Iterator[tuple[float, int, int]]]:
+    def _keys(self, start: float, end: float, scope: Scope | None) -> list[Iterator[tuple[float, int, int]]]:
         lo, hi = bisect_left(self.live_times, start), bisect_right(self.live_times, end)
-        sources = [_keyed(self.live_times, -1, range(lo, hi))]
+        live: Iterable[int] = range(lo, hi)
+        if scope is not None:
+            live = [i for i in live if _in_scope(self.live[i], scope)]
+        sources = [_keyed(self.live_times, -1, live)]
         for number, batch in enumerate(self.batches):
+            if scope is not None and (batch.account, batch.region) != scope:
+                continue
             b_lo, b_hi = bisect_left(batch.times, start), bisect_right(batch.times, end)
             sources.append(_keyed(batch.times, number, range(b_lo, b_hi)))
         return sources
 
-    def count_window(self, start: float, end: float) -> int:
-        """How many messages were sent in [start, end]."""
-        total = bisect_right(self.live_times, end) - bisect_left(self.live_times, start)
+    def count_window(self, start: float, end: float, scope: Scope | None = None) -> int:
+        """How many messages (of ``scope``, when given) were sent in [start, end]."""
+        lo, hi = bisect_left(self.live_times, start), bisect_right(self.live_times, end)
+        total = hi - lo
+        if scope is not None:
+            total = sum(1 for i in range(lo, hi) if _in_scope(self.live[i], scope))
         for batch in self.batches:
-            total += bisect_right(batch.times, end) - bisect_left(batch.times, start)
+            if scope is None or (batch.account, batch.region) == scope:
+                total += bisect_right(batch.times, end) - bisect_left(batch.times, start)
         return total
 
-    def window(self, start: float, end: float) -> Iterator[MessageView]:
-        """Messages sent in [start, end], both ends inclusive, in send-time order."""
-        for _, number, index in heapq.merge(*self._keys(start, end)):
+    def window(self, start: float, end: float, scope: Scope | None = None) -> Iterator[MessageView]:
+        """Messages (of ``scope``, when given) sent in [start, end], both ends inclusive, in time order."""
+        for _, number, index in heapq.merge(*self._keys(start, end, scope)):
             if number < 0:
                 yield self.live[index].view()
             else:
@@ -195,50 +215,3 @@ class Store:
                     yield live.view()
             elif wanted is None or self.batches[number].destination(index) == wanted:
                 yield self._seeded_view(self.batches[number], index)
-
-    # account resources --------------------------------------------------------------------------------
-
-    def suppress(self, address: str, reason: str, when: float) -> None:
-        """Put an address on the account suppression list."""
-        self.suppressed[address.lower()] = (reason, when)
-        if self.db is not None:
-            self.db.save_kv("suppressed", address.lower(), [reason, when])
-
-    def unsuppress(self, address: str) -> bool:
-        """Take an address off the suppression list; False if it was not on it."""
-        found = self.suppressed.pop(address.lower(), None) is not None
-        if found and self.db is not None:
-            self.db.delete_kv("suppressed", address.lower())
-        return found
-
-    def add_identity(self, name: str, kind: str, when: float) -> None:
-        """Record a (verified) identity."""
-        self.identities[name] = (kind, when)
-        if self.db is not None:
-            self.db.save_kv("identities", name, [kind, when])
-
-    def delete_identity(self, name: str) -> bool:
-        """Delete an identity; False if unknown."""
-        found = self.identities.pop(name, None) is not None
-        if found and self.db is not None:
-            self.db.delete_kv("identities", name)
-        return found
-
-    def put_config_set(self, name: str, body: dict[str, Any]) -> None:
-        """Create a configuration set."""
-        self.config_sets[name] = body
-        if self.db is not None:
-            self.db.save_kv("config_sets", name, body)
-
-    def delete_config_set(self, name: str) -> bool:
-        """Delete a configuration set; False if unknown."""
-        found = self.config_sets.pop(name, None) is not None
-        if found and self.db is not None:
-            self.db.delete_kv("config_sets", name)
-        return found
-
-    def save_job(self, job: ExportJob) -> None:
-        """Store (or update) an export job."""
-        self.jobs[job.job_id] = job
-        if self.db is not None:
-            self.db.save_job(job)
