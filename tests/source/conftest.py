@@ -42,11 +42,16 @@ def ses() -> Iterator[Emulator]:
         yield emulator
 
 
-def sesv2(ses: Emulator) -> Any:
+# The emulator keeps SES's state per region, and seeding history also fills the seeded region's account
+# (suppression list, identities, configuration sets): tests that build an account of their own use this one.
+EMPTY_REGION = "eu-central-1"
+
+
+def sesv2(ses: Emulator, region: str = "us-east-1") -> Any:
     """A boto3 sesv2 client on the emulator: how the tests set SES up, through its public API."""
     return boto3.client(
         "sesv2",
-        region_name="us-east-1",
+        region_name=region,
         endpoint_url=ses.endpoint_url,
         aws_access_key_id="a",
         aws_secret_access_key="b",

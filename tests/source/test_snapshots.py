@@ -7,14 +7,16 @@ from pathlib import Path
 
 from sesflow.emulator import Emulator
 from sesflow.source import ses_source
-from tests.source.conftest import as_json, pipeline, rows, sesv2, source_args
+from tests.source.conftest import EMPTY_REGION, as_json, pipeline, rows, sesv2, source_args
 
 
 def test_identities_land_one_row_each_with_their_type_and_dkim(aws: Path, ses: Emulator) -> None:
-    client = sesv2(ses)
+    client = sesv2(ses, EMPTY_REGION)
     client.create_email_identity(EmailIdentity="example.com")
     client.create_email_identity(EmailIdentity="shop@example.org")
-    pipeline(aws).run(ses_source(**source_args(ses)).with_resources("ses_email_identities"))
+    pipeline(aws).run(
+        ses_source(**source_args(ses, region=EMPTY_REGION)).with_resources("ses_email_identities")
+    )
     found = rows(
         aws,
         "select identity_name, identity_type, verification_status, dkim_attributes "
@@ -28,20 +30,20 @@ def test_identities_land_one_row_each_with_their_type_and_dkim(aws: Path, ses: E
 
 
 def test_a_deleted_identity_is_gone_after_the_next_run(aws: Path, ses: Emulator) -> None:
-    client = sesv2(ses)
+    client = sesv2(ses, EMPTY_REGION)
     for name in ("a.example.com", "b.example.com"):
         client.create_email_identity(EmailIdentity=name)
     pipe = pipeline(aws)
-    pipe.run(ses_source(**source_args(ses)).with_resources("ses_email_identities"))
+    pipe.run(ses_source(**source_args(ses, region=EMPTY_REGION)).with_resources("ses_email_identities"))
     client.delete_email_identity(EmailIdentity="a.example.com")
-    pipe.run(ses_source(**source_args(ses)).with_resources("ses_email_identities"))
+    pipe.run(ses_source(**source_args(ses, region=EMPTY_REGION)).with_resources("ses_email_identities"))
     assert rows(aws, "select identity_name from ses_data.ses_email_identities") == [
         {"identity_name": "b.example.com"}
     ]
 
 
 def test_configuration_sets_land_with_their_options_and_event_destinations(aws: Path, ses: Emulator) -> None:
-    client = sesv2(ses)
+    client = sesv2(ses, EMPTY_REGION)
     client.create_configuration_set(
         ConfigurationSetName="marketing",
         SendingOptions={"SendingEnabled": True},
@@ -57,7 +59,9 @@ def test_configuration_sets_land_with_their_options_and_event_destinations(aws: 
         },
     )
     client.create_configuration_set(ConfigurationSetName="transactional")
-    pipeline(aws).run(ses_source(**source_args(ses)).with_resources("ses_configuration_sets"))
+    pipeline(aws).run(
+        ses_source(**source_args(ses, region=EMPTY_REGION)).with_resources("ses_configuration_sets")
+    )
     found = rows(
         aws,
         "select configuration_set_name, tracking_options, event_destinations "
@@ -73,6 +77,9 @@ def test_configuration_sets_land_with_their_options_and_event_destinations(aws: 
 
 def test_the_account_lands_as_one_row_with_its_quotas_and_vdm_settings(aws: Path) -> None:
     with Emulator(port=0, max_send_rate=20, max_24h_send=100_000) as ses:
+        sesv2(ses).put_account_vdm_attributes(
+            VdmAttributes={"VdmEnabled": "ENABLED"}
+        )  # off by default, as in SES
         pipeline(aws).run(ses_source(**source_args(ses)).with_resources("ses_account"))
     (account,) = rows(aws, "select * from ses_data.ses_account")
     assert account["region"] == "us-east-1"
