@@ -9,9 +9,10 @@ Redis: each decision is one Lua script (``redis_limiter.lua``, registered with r
   + 1 s) if its process died (``kill -9``): then they are free, as if the request had ended a second before.
 - **Arrival order.** Each waiter takes a ticket (its place in one queue across all processes) and only the
   first is admitted; a script that admits someone pushes the decision onto the list of the waiter concerned,
-  which blocks on it (``BLPOP``) instead of polling. The first waiter sleeps until its computed start. A
-  waiter shows it is alive every ``HEARTBEAT_S``; one silent for ``WAITER_TTL_S`` (its process died) loses
-  its place.
+  which blocks on it (``BLPOP``) instead of polling, and claims it (a pushed permit holds only
+  ``WAITER_TTL_S`` until claimed, so a waiter that died meanwhile does not keep its recipients for a whole
+  lease). The first waiter sleeps until its computed start. A waiter shows it is alive every
+  ``HEARTBEAT_S``; one silent for ``WAITER_TTL_S`` (its process died) loses its place.
 - **Daily quota.** Recipients admitted in the last 24 hours, per whole minute, across all processes; a send
   that would go beyond it is refused before it is sent (DailyQuotaExceededError). A send SES certainly did
   not take gives its recipients back.
@@ -255,7 +256,9 @@ class RedisLimiter:
                     pushed = self._call(self._client.blpop, [self._wake_prefix + ticket], timeout=wait)
                     if pushed is None:
                         break  # a heartbeat, or the lease of a request in flight ended: ask again
-                    message = pushed[1].decode() if isinstance(pushed[1], bytes) else str(pushed[1])
+                    message = _text(pushed[1])
+                    if message.startswith("A:") and not self._claim(ticket, cost):
+                        break  # picked up after its short lease ended: queue again, in the same place
         except BaseException:
             if ticket:
                 self._leave(ticket, cost)
@@ -344,6 +347,11 @@ class RedisLimiter:
             )
         except LimiterUnavailableError as error:
             _log.warning("sesflow: %s; the permit's lease will free its recipients", error.message)
+
+    def _claim(self, ticket: str, cost: int) -> bool:
+        # A permit pushed by another process's script holds only WAITER_TTL_S until picked up; holding it
+        # for the whole lease is this call.
+        return self._run("claim", ticket, str(cost), repr(self._lease))[0] == "ok"
 
     def _leave(self, ticket: str, cost: int) -> None:
         with contextlib.suppress(LimiterUnavailableError):
