@@ -15,8 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,52 +26,10 @@ from sesflow import Mailer, RedisLimiter
 from sesflow.emulator import Emulator
 from sesflow.errors import ConfigError, DailyQuotaExceededError, LimiterUnavailableError
 from sesflow.send import RateLimiter, default_key
-from tests.send.conftest import Private, message, session
+from tests.send.conftest import Private, Spawn, lines, message, session
 from tests.services import throwaway_redis
 
 ROOT = Path(__file__).resolve().parents[2]
-Spawn = Callable[[dict[str, Any]], subprocess.Popen[str]]
-
-
-@pytest.fixture
-def key(redis_url: str, redis_prefix: str) -> Iterator[str]:
-    """A limiter key of this test alone; its Redis keys are deleted afterwards."""
-    name = f"{redis_prefix}{uuid.uuid4().hex[:10]}"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    found = list(client.scan_iter(match=f"{{{name}}}:*", count=1000))
-    if found:
-        client.delete(*found)
-
-
-@pytest.fixture
-def spawn(redis_url: str) -> Iterator[Spawn]:
-    """Starts ``tests/send/limiter_worker.py`` processes; kills any left at the end."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start(task: dict[str, Any]) -> subprocess.Popen[str]:
-        task.setdefault("url", redis_url)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.send.limiter_worker", json.dumps(task)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
-
-
-def lines(process: subprocess.Popen[str], timeout: float = 180) -> list[dict[str, Any]]:
-    """Every JSON line the worker printed, once it exited (successfully)."""
-    out, _ = process.communicate(timeout=timeout)
-    assert process.returncode == 0, out
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def max_in_any_second(events: Sequence[tuple[float, int]]) -> int:
