@@ -35,12 +35,12 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from sesflow.errors import ConfigError, LimiterUnavailableError
 from sesflow.send.account import UNKNOWN, AutoQuota
 from sesflow.send.learning import CLIMB, FLOOR, STEP_DOWN, learned_rate
 from sesflow.send.limiter import PACING_TOLERANCE_S, check_daily_quota, check_rate, quota_refused
+from sesflow.send.redis_url import connect, describe_client, reason, redact_url
 from sesflow.send.transport import SendQuota, SESAccount, SESEndpoint
 
 _log = logging.getLogger("sesflow")
@@ -64,21 +64,6 @@ _SUFFIXES = ("state", "inflight", "ended", "queue", "waiters", "day")
 def default_key(region: str, name: str = "default") -> str:
     """The documented default key of an account's limiter: ``sesflow:REGION:NAME``."""
     return f"sesflow:{region}:{name}"
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (safe to print)."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        user = parts.username or ""
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
-    except ValueError:
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else url
 
 
 def _lua() -> str:
@@ -171,17 +156,17 @@ class RedisLimiter:
         self._lease = float(lease)
         self._limits: _Limits | None = None
         if isinstance(redis, str):
-            self._client, self._where, self._owns_client = _connect(redis), redact_url(redis), True
+            self._client, self._where, self._owns_client = connect(redis), redact_url(redis), True
         else:
             self._client, self._owns_client = redis, False
-            self._where = _describe_client(redis)
+            self._where = describe_client(redis)
         try:
             self._client.ping()
         except Exception as exc:
             if self._owns_client:
                 self._client.close()
             raise ConfigError(
-                f"cannot reach Redis at {self._where}: {_reason(exc)}",
+                f"cannot reach Redis at {self._where}: {reason(exc)}",
                 hint="Check redis_url (sesflow send --redis-url, or SESFLOW_REDIS_URL) and that Redis runs.",
             ) from None
         self._keys = [f"{{{key}}}:{suffix}" for suffix in _SUFFIXES]
@@ -196,6 +181,9 @@ class RedisLimiter:
             str(KEEP_S * 1000),
         ]
         self._script = self._client.register_script(_lua())
+        from redis.exceptions import RedisError  # the package is there: a client exists
+
+        self._errors: tuple[type[BaseException], ...] = (RedisError, OSError)
 
     @property
     def key(self) -> str:
@@ -315,16 +303,16 @@ class RedisLimiter:
         return _text(reply[0]), _text(reply[1])
 
     def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        from redis.exceptions import RedisError
-
         try:
             return function(*args, **kwargs)
-        except (RedisError, OSError) as exc:
+        except Exception as exc:  # redis-py's errors (RedisError), and OSError below them
+            if not isinstance(exc, self._errors):
+                raise
             raise self._unavailable(exc) from None
 
     def _unavailable(self, exc: BaseException) -> LimiterUnavailableError:
         return LimiterUnavailableError(
-            f"cannot reach Redis at {self._where}: {_reason(exc)}",
+            f"cannot reach Redis at {self._where}: {reason(exc)}",
             hint="Nothing was sent (the shared rate could not be asked); check that Redis runs.",
         )
 
@@ -358,43 +346,6 @@ class RedisLimiter:
             self._run("leave", ticket, str(cost))
 
 
-def _connect(url: str) -> Any:
-    try:
-        import redis
-    except ImportError:
-        raise ConfigError(
-            "The Redis limiter needs the redis package.", hint="pip install 'sesflow[redis]'"
-        ) from None
-    shown = redact_url(url)
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(
-            f"redis_url must be a redis://, rediss:// or unix:// URL, not {shown!r}",
-            hint="For example redis://127.0.0.1:6379/0 (sesflow send --redis-url, or SESFLOW_REDIS_URL).",
-        )
-    try:
-        return redis.Redis.from_url(
-            url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=30
-        )
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"redis_url is not a usable Redis URL ({shown}): {exc}",
-            hint="For example redis://127.0.0.1:6379/0 (sesflow send --redis-url, or SESFLOW_REDIS_URL).",
-        ) from None
-
-
-def _describe_client(client: Any) -> str:
-    kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {})
-    if "path" in kwargs:
-        return f"unix://{kwargs['path']}"
-    return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
-
-
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -404,4 +355,4 @@ def _release_unused(future: asyncio.Future[RedisPermit]) -> None:
         future.result().release(sent=False)
 
 
-__all__ = ["HEARTBEAT_S", "WAITER_TTL_S", "RedisLimiter", "RedisPermit", "default_key", "redact_url"]
+__all__ = ["HEARTBEAT_S", "WAITER_TTL_S", "RedisLimiter", "RedisPermit", "default_key"]
