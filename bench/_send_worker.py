@@ -5,6 +5,8 @@
 sleeps until ``start_at``, then sends mixed 1- and 3-recipient messages until ``start_at + duration`` and
 prints its counts. ``"gcra"`` is what a user without a shared limiter has: one in-process GCRALimiter at the
 full rate in every process, as it was before it learned from throttling (the wrapper drops that lesson).
+Either way a wrapper records how long each permit was held (admission to answer), which is what the
+one-second window rule costs once per second.
 """
 
 from __future__ import annotations
@@ -17,29 +19,39 @@ from collections.abc import Iterator
 from typing import Any
 
 
-class Unlearning:
-    """A RateLimiter in front of another that never passes on a throttled answer (no learning)."""
+class Timed:
+    """A RateLimiter in front of another that records how long each permit was held (from admission to the
+    answer: the request's round trip as the limiter sees it) and, with ``learn=False``, never passes on a
+    throttled answer."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, *, learn: bool) -> None:
         self._inner = inner
+        self._learn = learn
+        self.held: list[float] = []
 
     @property
     def rate(self) -> float:
         return float(self._inner.rate)
 
     def acquire(self, cost: int) -> Any:
-        return _Permit(self._inner.acquire(cost))
+        return _Permit(self, self._inner.acquire(cost))
 
     async def aacquire(self, cost: int) -> Any:
-        return _Permit(await self._inner.aacquire(cost))
+        return _Permit(self, await self._inner.aacquire(cost))
 
 
 class _Permit:
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, owner: Timed, inner: Any) -> None:
+        self._owner = owner
         self._inner = inner
+        self._start = time.perf_counter()
 
     def release(self, *, sent: bool = True, throttled: bool = False) -> None:
-        self._inner.release(sent=sent and not throttled)
+        self._owner.held.append(time.perf_counter() - self._start)
+        if self._owner._learn:
+            self._inner.release(sent=sent, throttled=throttled)
+        else:
+            self._inner.release(sent=sent and not throttled)
 
 
 def messages(index: int, until: float) -> Iterator[Any]:
@@ -59,7 +71,7 @@ def messages(index: int, until: float) -> Iterator[Any]:
 def main(task: dict[str, Any]) -> None:
     import boto3
 
-    from sesflow import GCRALimiter, Mailer
+    from sesflow import GCRALimiter, Mailer, RedisLimiter
 
     session = boto3.Session(aws_access_key_id="AKIDBENCH", aws_secret_access_key="x", region_name="us-east-1")
     common = {
@@ -70,9 +82,13 @@ def main(task: dict[str, Any]) -> None:
         "read_timeout": task.get("read_timeout", 30.0),
     }
     if task["limiter"] == "redis":
-        mailer = Mailer(rate=task["rate"], redis_url=task["redis_url"], redis_key=task["key"], **common)
+        # What Mailer(rate=R, redis_url=..., redis_key=...) builds, behind the timing wrapper.
+        lease = common["connect_timeout"] + common["read_timeout"] + 1.0
+        shared = RedisLimiter(task["redis_url"], key=task["key"], rate=task["rate"], lease=lease)
+        limiter = Timed(shared, learn=True)
     else:
-        mailer = Mailer(limiter=Unlearning(GCRALimiter(task["rate"])), **common)
+        limiter = Timed(GCRALimiter(task["rate"]), learn=False)
+    mailer = Mailer(limiter=limiter, **common)
     print(json.dumps({"ready": task["index"]}), flush=True)
     time.sleep(max(0.0, task["start_at"] - time.time()))
     statuses: Counter[str] = Counter()
@@ -82,7 +98,18 @@ def main(task: dict[str, Any]) -> None:
             statuses[result.status] += 1
             if result.error is not None:
                 errors[type(result.error).__name__] += 1
-    print(json.dumps({"statuses": statuses, "errors": errors}), flush=True)
+    held = sorted(limiter.held) or [0.0]
+    print(
+        json.dumps(
+            {
+                "statuses": statuses,
+                "errors": errors,
+                "held_ms_mean": 1000 * sum(held) / len(held),
+                "held_ms_p90": 1000 * held[int(0.9 * (len(held) - 1))],
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -201,6 +201,8 @@ def run_sesflow(
     )
     row["failed_messages"] = sum(o["statuses"].get("failed", 0) for o in outcomes)
     row["unknown_messages"] = sum(o["statuses"].get("unknown", 0) for o in outcomes)
+    row["permit_held_ms_mean"] = round(sum(o["held_ms_mean"] for o in outcomes) / len(outcomes), 1)
+    row["permit_held_ms_p90"] = round(max(o["held_ms_p90"] for o in outcomes), 1)
     if killed_at is not None:
         row["kill"] = after_kill(sends, rate, killed_at, read_timeout + connect_timeout + 1.0)
     return row
@@ -306,9 +308,12 @@ def run_celery(
 
 def _message_template(app: Any, queue: str, broker: Any) -> dict[str, Any]:
     """One message as Celery's send_task writes it to the Redis queue (taken back out of the queue)."""
-    app.send_task("send_one", args=[["template@example.org"], "template"], queue=queue)
-    raw = broker.lpop(queue)
-    return dict(json.loads(raw))
+    aside = f"{queue}-template"  # a queue no worker reads
+    app.send_task("send_one", args=[["template@example.org"], "template"], queue=aside)
+    template = dict(json.loads(broker.lpop(aside)))
+    info = template["properties"]["delivery_info"]
+    template["properties"] = {**template["properties"], "delivery_info": {**info, "routing_key": queue}}
+    return template
 
 
 def _celery_message(template: dict[str, Any], to: list[str], subject: str) -> str:
@@ -391,7 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for processes in [int(p) for p in args.processes.split(",")]:
                 for contender in contenders:
                     # A fresh emulator per run: an empty window and an empty log.
-                    with emulator_process(max_send_rate=rate, max_24h_send=10**9) as (url, _):
+                    with emulator_process(max_send_rate=rate, max_24h_send=10**9) as (url, ses):
+                        ses_cpu0 = tree_cpu_s(ses.pid)
                         if contender == "celery-rate_limit":
                             row = run_celery(url, redis_url, rate, processes, args.connections, args.duration)
                         else:
@@ -399,6 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                             row = run_sesflow(
                                 kind, url, redis_url, rate, processes, args.connections, args.duration
                             )
+                        # Nearly all of the emulator's work falls in the measured window.
+                        row["emulator_cpu_cores"] = round((tree_cpu_s(ses.pid) - ses_cpu0) / args.duration, 2)
+                    row["load_average_1m"] = round(os.getloadavg()[0], 1)
                     row = {"contender": contender, "rate": rate, "processes": processes,
                            "connections": args.connections, **row}  # fmt: skip
                     rows.append(row)
@@ -439,7 +448,8 @@ def print_row(row: dict[str, Any]) -> None:
         f"redis {row['redis_round_trips_per_message']:.2f} calls "
         f"({row['redis_commands_per_message']:.1f} cmds)/msg  "
         f"cpu {row['client_cpu_ms_per_message']:.2f} ms/msg "
-        f"({row['client_cpu_cores']:.2f} cores)",
+        f"({row['client_cpu_cores']:.2f} cores)  held {row.get('permit_held_ms_mean', '-')} ms  "
+        f"emulator {row.get('emulator_cpu_cores', '-')} cores  load {row.get('load_average_1m', '-')}",
         flush=True,
     )
 
@@ -448,9 +458,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print(
         "| sender | R | P x C | max attempted in 1 s | max accepted in 1 s | throttled attempts "
         "| failed messages | achieved (/s) | achieved / R | Redis calls / message (commands run) "
-        "| client CPU ms / message | client CPU (cores) |"
+        "| client CPU ms / message | client CPU (cores) | permit held, mean (ms) |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(
             f"| {row['contender']} | {row['rate']:g} | {row['processes']} x {row['connections']} | "
@@ -458,7 +468,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{row['failed_messages']} | {row['achieved_rate']:.1f} | {row['achieved_ratio']:.3f} | "
             f"{row['redis_round_trips_per_message']:.2f} ({row['redis_commands_per_message']:.1f}) | "
             f"{row['client_cpu_ms_per_message']:.2f} | "
-            f"{row['client_cpu_cores']:.2f} |"
+            f"{row['client_cpu_cores']:.2f} | {row.get('permit_held_ms_mean', '-')} |"
         )
 
 
