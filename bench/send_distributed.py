@@ -104,19 +104,18 @@ def redis_server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def redis_calls(url: str, leave_out: str = "") -> tuple[int, int]:
-    """(round trips, all commands) Redis has run so far: round trips are the clients' calls (a script call
-    counts once: EVALSHA, EVAL, and BLPOP when scripts are in use, else every command); all commands include
-    those run inside scripts (INFO commandstats counts both)."""
+def redis_calls(url: str, leave_out: str = "", scripted: bool = False) -> tuple[int, int]:
+    """(round trips, all commands) Redis has run so far. With ``scripted`` (sesflow's limiter) the round
+    trips are the script calls and BLPOPs, and all commands include those run inside the scripts (INFO
+    commandstats counts both); else every command is a round trip. ``leave_out``: a command not counted."""
     import redis
 
     stats = redis.Redis.from_url(url).info("commandstats")
     total = sum(int(entry["calls"]) for name, entry in stats.items() if name != f"cmdstat_{leave_out}")
-    scripted = sum(int(stats.get(f"cmdstat_{n}", {}).get("calls", 0)) for n in ("evalsha", "eval"))
     if not scripted:
         return total, total
-    blocking = int(stats.get("cmdstat_blpop", {}).get("calls", 0))
-    return scripted + blocking, total
+    trips = sum(int(stats.get(f"cmdstat_{n}", {}).get("calls", 0)) for n in ("evalsha", "eval", "blpop"))
+    return trips, total
 
 
 def tree_cpu_s(pid: int) -> float:
@@ -173,7 +172,7 @@ def run_sesflow(
     if time.time() > start_at:
         print(f"  warning: the workers were ready {time.time() - start_at:.1f} s late", flush=True)
     time.sleep(max(0.0, start_at - time.time()))
-    calls0 = redis_calls(redis_url)
+    calls0 = redis_calls(redis_url, scripted=True)
     cpu0 = [tree_cpu_s(w.pid) for w in workers]
     killed_at = None
     victim_cpu = 0.0
@@ -192,7 +191,7 @@ def run_sesflow(
         if i == 0 and killed_at is not None:
             continue
         outcomes.append(json.loads(out.strip().splitlines()[-1]))
-    calls1 = redis_calls(redis_url)
+    calls1 = redis_calls(redis_url, scripted=True)
     time.sleep(0.5)
     sends = [s for s in sends_since(endpoint, start_at) if s["t"] < start_at + duration + 1.0]
     cpu_s = sum(c1 - c0 for c0, c1 in zip(cpu0, cpu1, strict=True))
