@@ -7,18 +7,26 @@ run on both.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 import pytest
+import redis
 from botocore.config import Config
 
 from sesflow import BotocoreTransport, Message, SESTransport
 from sesflow.emulator import Emulator
 
 SENDER = "shop@example.com"
+ROOT = Path(__file__).resolve().parents[2]
+Spawn = Callable[[dict[str, Any]], subprocess.Popen[str]]
 PATHS = ["direct", "botocore"]
 
 
@@ -118,3 +126,44 @@ def message(*to: str, **fields: Any) -> Message:
     fields.setdefault("subject", "Your order")
     fields.setdefault("text", "It ships today.")
     return Message(from_=SENDER, to=list(to), **fields)
+
+
+@pytest.fixture
+def key(redis_url: str, redis_prefix: str) -> Iterator[str]:
+    """A limiter key of this test alone; its Redis keys are deleted afterwards."""
+    name = f"{redis_prefix}{uuid.uuid4().hex[:10]}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    found = list(client.scan_iter(match=f"{{{name}}}:*", count=1000))
+    if found:
+        client.delete(*found)
+
+
+@pytest.fixture
+def spawn(redis_url: str) -> Iterator[Spawn]:
+    """Starts ``tests/send/limiter_worker.py`` processes; kills any left at the end."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(task: dict[str, Any]) -> subprocess.Popen[str]:
+        task.setdefault("url", redis_url)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.send.limiter_worker", json.dumps(task)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
+def lines(process: subprocess.Popen[str], timeout: float = 180) -> list[dict[str, Any]]:
+    """Every JSON line the worker printed, once it exited (successfully)."""
+    out, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, out
+    return [json.loads(line) for line in out.splitlines() if line.strip()]

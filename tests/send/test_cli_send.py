@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import redis
 
 from sesflow.cli.app import run
 from tests.send.conftest import Private
@@ -94,6 +95,10 @@ def test_a_failed_send_exits_1(ses: Private, capsys: pytest.CaptureFixture[str])
         (["--to", "a@example.org", "--api", "v3"], "--api"),
         (["--to", "a@example.org", "--rate", "-5"], "--rate"),
         (["--to", "a@example.org", "--rate", "fast"], "--rate"),
+        (["--to", "a@example.org", "--rate", "0"], "--rate"),
+        (["--to", "a@example.org", "--redis-url", "redis://127.0.0.1:1/0"], "--redis-url"),
+        (["--to", "a@example.org", "--redis-url", "http://127.0.0.1:6379"], "--redis-url"),
+        (["--to", "a@example.org", "--redis-url", "redis://127.0.0.1:port"], "--redis-url"),
         (["--to", "a@example.org", "--connections", "0"], "--connections"),
         (["--to", "a@example.org", "--region", "us east 1"], "--region"),
         (["--to", "a@example.org", "--endpoint-url", "localhost:8005"], "--endpoint-url"),
@@ -109,6 +114,28 @@ def test_bad_input_exits_2_naming_it_and_sends_nothing(
 ) -> None:
     assert run(send_args(ses, *extra)) == 2
     assert named in capsys.readouterr().err
+    assert ses.sends() == []
+
+
+def test_send_with_a_redis_url_counts_its_recipients_in_the_shared_limiter(
+    ses: Private, redis_url: str, key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--to", "a@example.org", "--cc", "b@example.org", "--redis-url", redis_url, "--redis-key", key]
+    assert run(send_args(ses, *extra, "--json")) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "sent"
+    state = redis.Redis.from_url(redis_url).hgetall(f"{{{key}}}:state")
+    assert int(float(state[b"day"])) == 2  # its two recipients, counted where every process sees them
+
+
+def test_an_unreachable_redis_in_the_environment_exits_2_naming_the_variable(
+    ses: Private, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SESFLOW_REDIS_URL", "redis://:pa55word@127.0.0.1:1/0")
+    assert run(send_args(ses, "--to", "a@example.org")) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach Redis at redis://:***@127.0.0.1:1/0" in err
+    assert "SESFLOW_REDIS_URL" in err
+    assert "pa55word" not in err
     assert ses.sends() == []
 
 

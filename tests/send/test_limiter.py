@@ -8,10 +8,13 @@ import threading
 import time
 from collections.abc import Sequence
 
+import boto3
+import httpx
 import pytest
 
-from sesflow.errors import ConfigError
-from sesflow.send import GCRALimiter, RateLimiter
+from sesflow.emulator import Emulator
+from sesflow.errors import ConfigError, DailyQuotaExceededError
+from sesflow.send import GCRALimiter, RateLimiter, SESTransport
 from sesflow.send.limiter import GCRAPermit
 
 
@@ -147,3 +150,33 @@ def test_rate_must_be_a_positive_number(rate: object) -> None:
 def test_cost_must_be_positive(cost: int) -> None:
     with pytest.raises(ValueError, match="cost"):
         GCRALimiter(5).acquire(cost)
+
+
+def test_the_daily_quota_refuses_a_request_beyond_it_before_it_starts() -> None:
+    limiter = GCRALimiter(100, daily_quota=5)
+    limiter.acquire(3).release()
+    limiter.acquire(2).release()
+    with pytest.raises(DailyQuotaExceededError, match="5 of 5"):
+        limiter.acquire(1)
+
+
+def test_a_request_ses_did_not_take_gives_its_recipients_back_to_the_daily_quota() -> None:
+    limiter = GCRALimiter(100, daily_quota=3)
+    limiter.acquire(3).release(sent=False)
+    limiter.acquire(3).release()
+    with pytest.raises(DailyQuotaExceededError):
+        limiter.acquire(1)
+
+
+def test_auto_reads_the_accounts_rate_and_daily_quota_once() -> None:
+    session = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+    with Emulator(port=0, max_send_rate=23, max_24h_send=4) as ses:
+        account = SESTransport(session=session, endpoint_url=ses.endpoint_url)
+        limiter = GCRALimiter("auto", account=account, daily_quota="auto")
+        assert limiter.rate == 23
+        # From now on SES would fail every GetAccount: the limiter must not ask again.
+        fault = {"operation": "GetAccount", "status": 500, "count": 100}
+        httpx.post(f"{ses.endpoint_url}/_sesflow/faults", json=fault).raise_for_status()
+        assert limiter.daily_quota == 4
+        limiter.acquire(4).release()
+        account.close()

@@ -127,9 +127,19 @@ def send(
     tag: list[str] = typer.Option([], "--tag", help="SES message tag name=value (repeatable)."),
     configuration_set: str | None = typer.Option(None, "--configuration-set", help="SES configuration set."),
     rate: str | None = typer.Option(
-        None, "--rate", help="Limit in recipients per second, or 'auto' for the account's maximum."
+        None, "--rate", help="Limit in recipients per second (default: 'auto', the account's maximum)."
     ),
     connections: int = typer.Option(1, "--connections", help="Parallel connections to SES."),
+    redis_url: str | None = typer.Option(
+        None,
+        "--redis-url",
+        envvar="SESFLOW_REDIS_URL",
+        show_envvar=True,
+        help="Share the rate with every process using this Redis, e.g. redis://127.0.0.1:6379/0.",
+    ),
+    redis_key: str | None = typer.Option(
+        None, "--redis-key", help="The account's key in Redis (default sesflow:REGION:default)."
+    ),
     region: str | None = typer.Option(None, "--region", help="AWS region (default: the AWS configuration)."),
     endpoint_url: str | None = typer.Option(
         None, "--endpoint-url", help="SES endpoint, e.g. the emulator's."
@@ -175,6 +185,8 @@ def send(
         endpoint_url=endpoint_url,
         api=api,
         rate=DEFAULT_RATE if limit is None else limit,
+        redis_url=redis_url or None,
+        redis_key=redis_key,
         max_connections=connections,
     ) as mailer:
         result = mailer.send(message)

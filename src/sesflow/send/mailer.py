@@ -13,26 +13,21 @@ import asyncio
 import enum
 import queue
 import threading
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from sesflow.errors import (
     ConfigError,
-    DailyQuotaExceededError,
     MessageError,
-    OutcomeUnknownError,
-    SendError,
-    ThrottlingError,
 )
 from sesflow.mime import Composed, Message, compose
 from sesflow.send.checks import check_email
+from sesflow.send.delivery import deliver
 from sesflow.send.limiter import RateLimiter
 from sesflow.send.limits import choose_limiter
-from sesflow.send.result import SendResult, nodemailer_message_id
+from sesflow.send.result import SendResult
 from sesflow.send.retry import RetryPolicy
 from sesflow.send.ses import open_transport
 from sesflow.send.transport import RawEmail, SESEndpoint, Transport
@@ -333,67 +328,15 @@ class Mailer:
             raw=composed.raw, from_=composed.envelope.from_, to=tuple(composed.envelope.to), options=options
         )
         check_email(email, self._api)
-        return self._send_with_retries(email, composed, message)
-
-    def _send_with_retries(self, email: RawEmail, composed: Composed, message: Sendable) -> SendResult:
-        started = time.monotonic()
-        attempts = 0  # requests made
-        tries = 0  # what the retry policy counts: requests, and waits for the limiter that failed
-        while True:
-            tries += 1
-            unknown = False
-            try:
-                permit = None if self._limiter is None else self._limiter.acquire(len(email.to))
-            except DailyQuotaExceededError as refused:
-                return SendResult(
-                    "failed", composed.envelope, attempts=attempts, error=refused, message=message
-                )
-            except SendError as unavailable:  # the limiter could not decide (Redis, SES's quota): not sent
-                error: SendError = unavailable
-            else:
-                attempts += 1
-                try:
-                    ses_id = self._transport.send_raw(email)
-                except SendError as exc:
-                    error = exc
-                    unknown = isinstance(error, OutcomeUnknownError)
-                    throttled = isinstance(error, ThrottlingError)
-                    if permit is not None:
-                        # Only an unknown outcome may have been taken by SES; throttling teaches the limiter.
-                        permit.release(sent=unknown, throttled=throttled)
-                        if throttled:
-                            # The limiter slowed down: a throttled send waits its turn again without using
-                            # up an attempt, so a rate set too high slows sending instead of failing messages.
-                            tries -= 1
-                except BaseException:
-                    if permit is not None:
-                        permit.release(sent=False)
-                    raise
-                else:
-                    if permit is not None:
-                        permit.release()
-                    return SendResult(
-                        status="sent",
-                        envelope=composed.envelope,
-                        message_id=nodemailer_message_id(ses_id, self._region),
-                        response=ses_id,
-                        accepted_at=datetime.now(UTC),
-                        attempts=attempts,
-                        message=message,
-                    )
-            # An unknown outcome is never resent: SES may have taken it, and has no idempotency key.
-            delay = (
-                None if unknown else self._retry.next_delay(error, max(tries, 1), time.monotonic() - started)
-            )
-            if delay is None:
-                return SendResult(
-                    status="unknown" if unknown else "failed",
-                    envelope=composed.envelope,
-                    attempts=attempts,
-                    error=error,
-                    message=message,
-                )
-            time.sleep(delay)
+        return deliver(
+            email,
+            transport=self._transport,
+            limiter=self._limiter,
+            retry=self._retry,
+            region=self._region,
+            envelope=composed.envelope,
+            message=message,
+        )
 
 
 async def _aiter(messages: Iterable[Sendable] | AsyncIterable[Sendable]) -> AsyncIterator[Sendable]:

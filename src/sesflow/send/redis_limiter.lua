@@ -1,5 +1,5 @@
 -- RedisLimiter's decisions, each one atomic script run on Redis's clock (TIME). One file, registered once;
--- ARGV[8] picks the entry point: acquire, release or leave.
+-- ARGV[8] picks the entry point: acquire, claim, release or leave.
 --
 -- KEYS: 1 state hash, 2 in-flight zset (member "ticket:cost", score = lease end), 3 ended zset (member
 -- "ticket:cost", score = one second after the answer), 4 queue zset (member = score = ticket, arrival
@@ -177,7 +177,11 @@ local function pump(caller)
       if start and start <= now then
         if rate < UNLIMITED then tat = math.max(tat, now) + rec.cost / rate end
         inflight = inflight + rec.cost
-        redis.call('ZADD', F, num(now + rec.lease), ticket .. ':' .. rec.cost)
+        -- Another waiter's permit holds only until it is picked up (claim), so that a waiter that died
+        -- before picking it up does not keep its recipients for a whole lease.
+        local lease = rec.lease
+        if ticket ~= caller then lease = math.min(lease, TTL) end
+        redis.call('ZADD', F, num(now + lease), ticket .. ':' .. rec.cost)
         redis.call('HINCRBY', D, minute, rec.cost)
         day = day + rec.cost
         if not day_from then day_from = minute end
@@ -219,7 +223,15 @@ if OP == 'acquire' then
       local message = redis.call('LPOP', key)
       if not message then break end
       local kind = string.sub(message, 1, 1)
-      if kind == 'A' or kind == 'Q' then
+      if kind == 'A' then
+        redis.call('DEL', key)
+        local member = ticket .. ':' .. ARGV[10]
+        if redis.call('ZSCORE', F, member) then
+          redis.call('ZADD', F, 'XX', num(now + tonumber(ARGV[11])), member)
+          return { message, ticket }
+        end
+        break  -- picked up too late: its permit expired; queue again in its old place
+      elseif kind == 'Q' then
         redis.call('DEL', key)
         return { message, ticket }
       end
@@ -254,6 +266,14 @@ elseif OP == 'release' then
   save()
   keep()
   return { 'ok', '' }
+elseif OP == 'claim' then
+  -- ARGV: 9 ticket, 10 cost, 11 lease: a waiter picked up a permit pushed to it and holds it for its lease
+  local member = ARGV[9] .. ':' .. ARGV[10]
+  if redis.call('ZSCORE', F, member) then
+    redis.call('ZADD', F, 'XX', num(now + tonumber(ARGV[11])), member)
+    return { 'ok', '' }
+  end
+  return { 'lost', '' }
 elseif OP == 'leave' then
   -- ARGV: 9 ticket, 10 cost
   local ticket, cost = ARGV[9], tonumber(ARGV[10])

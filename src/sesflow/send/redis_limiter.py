@@ -9,9 +9,10 @@ Redis: each decision is one Lua script (``redis_limiter.lua``, registered with r
   + 1 s) if its process died (``kill -9``): then they are free, as if the request had ended a second before.
 - **Arrival order.** Each waiter takes a ticket (its place in one queue across all processes) and only the
   first is admitted; a script that admits someone pushes the decision onto the list of the waiter concerned,
-  which blocks on it (``BLPOP``) instead of polling. The first waiter sleeps until its computed start. A
-  waiter shows it is alive every ``HEARTBEAT_S``; one silent for ``WAITER_TTL_S`` (its process died) loses
-  its place.
+  which blocks on it (``BLPOP``) instead of polling, and claims it (a pushed permit holds only
+  ``WAITER_TTL_S`` until claimed, so a waiter that died meanwhile does not keep its recipients for a whole
+  lease). The first waiter sleeps until its computed start. A waiter shows it is alive every
+  ``HEARTBEAT_S``; one silent for ``WAITER_TTL_S`` (its process died) loses its place.
 - **Daily quota.** Recipients admitted in the last 24 hours, per whole minute, across all processes; a send
   that would go beyond it is refused before it is sent (DailyQuotaExceededError). A send SES certainly did
   not take gives its recipients back.
@@ -34,13 +35,12 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from sesflow.errors import ConfigError, LimiterUnavailableError
-from sesflow.extras import optional_imports
 from sesflow.send.account import UNKNOWN, AutoQuota
 from sesflow.send.learning import CLIMB, FLOOR, STEP_DOWN, learned_rate
 from sesflow.send.limiter import PACING_TOLERANCE_S, check_daily_quota, check_rate, quota_refused
+from sesflow.send.redis_url import connect, describe_client, reason, redact_url
 from sesflow.send.transport import SendQuota, SESAccount, SESEndpoint
 
 _log = logging.getLogger("sesflow")
@@ -64,21 +64,6 @@ _SUFFIXES = ("state", "inflight", "ended", "queue", "waiters", "day")
 def default_key(region: str, name: str = "default") -> str:
     """The documented default key of an account's limiter: ``sesflow:REGION:NAME``."""
     return f"sesflow:{region}:{name}"
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (safe to print)."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        user = parts.username or ""
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
-    except ValueError:
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else url
 
 
 def _lua() -> str:
@@ -171,17 +156,17 @@ class RedisLimiter:
         self._lease = float(lease)
         self._limits: _Limits | None = None
         if isinstance(redis, str):
-            self._client, self._where, self._owns_client = _connect(redis), redact_url(redis), True
+            self._client, self._where, self._owns_client = connect(redis), redact_url(redis), True
         else:
             self._client, self._owns_client = redis, False
-            self._where = _describe_client(redis)
+            self._where = describe_client(redis)
         try:
             self._client.ping()
         except Exception as exc:
             if self._owns_client:
                 self._client.close()
             raise ConfigError(
-                f"cannot reach Redis at {self._where}: {_reason(exc)}",
+                f"cannot reach Redis at {self._where}: {reason(exc)}",
                 hint="Check redis_url (sesflow send --redis-url, or SESFLOW_REDIS_URL) and that Redis runs.",
             ) from None
         self._keys = [f"{{{key}}}:{suffix}" for suffix in _SUFFIXES]
@@ -196,6 +181,9 @@ class RedisLimiter:
             str(KEEP_S * 1000),
         ]
         self._script = self._client.register_script(_lua())
+        from redis.exceptions import RedisError  # the package is there: a client exists
+
+        self._errors: tuple[type[BaseException], ...] = (RedisError, OSError)
 
     @property
     def key(self) -> str:
@@ -256,7 +244,9 @@ class RedisLimiter:
                     pushed = self._call(self._client.blpop, [self._wake_prefix + ticket], timeout=wait)
                     if pushed is None:
                         break  # a heartbeat, or the lease of a request in flight ended: ask again
-                    message = pushed[1].decode() if isinstance(pushed[1], bytes) else str(pushed[1])
+                    message = _text(pushed[1])
+                    if message.startswith("A:") and not self._claim(ticket, cost):
+                        break  # picked up after its short lease ended: queue again, in the same place
         except BaseException:
             if ticket:
                 self._leave(ticket, cost)
@@ -313,16 +303,16 @@ class RedisLimiter:
         return _text(reply[0]), _text(reply[1])
 
     def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        from redis.exceptions import RedisError
-
         try:
             return function(*args, **kwargs)
-        except (RedisError, OSError) as exc:
+        except Exception as exc:  # redis-py's errors (RedisError), and OSError below them
+            if not isinstance(exc, self._errors):
+                raise
             raise self._unavailable(exc) from None
 
     def _unavailable(self, exc: BaseException) -> LimiterUnavailableError:
         return LimiterUnavailableError(
-            f"cannot reach Redis at {self._where}: {_reason(exc)}",
+            f"cannot reach Redis at {self._where}: {reason(exc)}",
             hint="Nothing was sent (the shared rate could not be asked); check that Redis runs.",
         )
 
@@ -346,42 +336,14 @@ class RedisLimiter:
         except LimiterUnavailableError as error:
             _log.warning("sesflow: %s; the permit's lease will free its recipients", error.message)
 
+    def _claim(self, ticket: str, cost: int) -> bool:
+        # A permit pushed by another process's script holds only WAITER_TTL_S until picked up; holding it
+        # for the whole lease is this call.
+        return self._run("claim", ticket, str(cost), repr(self._lease))[0] == "ok"
+
     def _leave(self, ticket: str, cost: int) -> None:
         with contextlib.suppress(LimiterUnavailableError):
             self._run("leave", ticket, str(cost))
-
-
-def _connect(url: str) -> Any:
-    with optional_imports("redis"):  # a missing package: one line naming pip install 'sesflow[redis]'
-        import redis
-    shown = redact_url(url)
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(
-            f"redis_url must be a redis://, rediss:// or unix:// URL, not {shown!r}",
-            hint="For example redis://127.0.0.1:6379/0 (sesflow send --redis-url, or SESFLOW_REDIS_URL).",
-        )
-    try:
-        return redis.Redis.from_url(
-            url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=30
-        )
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"redis_url is not a usable Redis URL ({shown}): {exc}",
-            hint="For example redis://127.0.0.1:6379/0 (sesflow send --redis-url, or SESFLOW_REDIS_URL).",
-        ) from None
-
-
-def _describe_client(client: Any) -> str:
-    kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {})
-    if "path" in kwargs:
-        return f"unix://{kwargs['path']}"
-    return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 def _text(value: Any) -> str:
@@ -393,4 +355,4 @@ def _release_unused(future: asyncio.Future[RedisPermit]) -> None:
         future.result().release(sent=False)
 
 
-__all__ = ["HEARTBEAT_S", "WAITER_TTL_S", "RedisLimiter", "RedisPermit", "default_key", "redact_url"]
+__all__ = ["HEARTBEAT_S", "WAITER_TTL_S", "RedisLimiter", "RedisPermit", "default_key"]
