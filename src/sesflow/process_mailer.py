@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from sesflow.aws import check_endpoint_url, check_region
 from sesflow.errors import ConfigError
 from sesflow.send import Mailer, RetryPolicy
-from sesflow.send.redis_limiter import redact_url
+from sesflow.send.redis_url import redact_url
 
 Rate = float | Literal["auto"]
 
