@@ -8,6 +8,7 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
 
     SesflowError                         exit 1 unless a subclass says otherwise
     ├── ConfigError                      exit 2: a config file, connection, flag or argument is wrong
+    │   └── CampaignInvalidError         a campaign's rows failed validation (``problems`` lists them)
     ├── MessageError                     exit 2: a message cannot be composed or is not sendable as given
     ├── SendError                        exit 1: SES did not accept a message (``code`` = the SES error code)
     │   ├── ThrottlingError              Throttling / TooManyRequestsException (retryable)
@@ -26,6 +27,7 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── ExportLimitError             a window hit the export cap and cannot (or may not) be split
     │   ├── ExportTimeoutError           an export job did not finish within job_timeout
     │   └── DownloadError                the export file could not be downloaded or was cut short
+    ├── CampaignError                    exit 1: a campaign run could not go on (ledger lost, SES refused it)
     └── EmulatorError                    exit 1: the local SES emulator could not start or answer
 """
 
@@ -160,6 +162,26 @@ class DownloadError(SyncError):
     """The export file could not be downloaded, or the download was cut short."""
 
 
+class CampaignInvalidError(ConfigError):
+    """Rows of a campaign failed validation; nothing was sent.
+
+    ``problems`` holds every problem found (``row``, ``column``, ``message``, ``email``), ``total`` how many
+    there were (the list may be cut short for a very large file).
+    """
+
+    def __init__(
+        self, message: str, *, problems: tuple[object, ...], total: int, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems
+        self.total = total
+
+
+class CampaignError(SesflowError):
+    """A campaign run could not go on: its ledger became unreachable, or SES refused every send (auth,
+    paused account, daily quota). What was sent is recorded; the rest is resumable."""
+
+
 class EmulatorError(SesflowError):
     """The local SES emulator could not start or could not answer."""
 
@@ -167,6 +189,8 @@ class EmulatorError(SesflowError):
 __all__ = [
     "AccountSendingPausedError",
     "AuthError",
+    "CampaignError",
+    "CampaignInvalidError",
     "ConfigError",
     "ConfigurationSetDoesNotExistError",
     "ConnectionFailedError",

@@ -1,0 +1,388 @@
+"""One worker sending a campaign: reserve rows, render, send through the Mailer, record outcomes.
+
+The main thread reserves batches of free ``pending`` rows, renders and builds each message, and submits it to
+a ``Mailer`` whose transport is a ``LedgerTransport`` (each request is preceded by a durable claim). Done
+callbacks turn results into outcomes for the ``LedgerWriter``. At most ``2 x connections`` messages are in
+hand at once; the ledger, not memory, holds the rest.
+
+When the worker runs out of free rows while other workers still hold some, it waits: a worker that dies
+leaves reserved rows that become free again (and claimed rows that become ``unknown``), and a survivor
+sends the freed ones. Errors that concern the whole account (refused credentials, sending paused, the daily
+quota, a missing configuration set or MAIL FROM domain) stop the run instead of failing every recipient;
+such failures are recorded as retryable (``retry-failed``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass
+from typing import Literal
+
+from sesflow.campaign.content import CampaignContent
+from sesflow.campaign.ledger import CampaignRecord, LedgerCounts, LedgerLocation, LedgerSession, Outcome
+from sesflow.campaign.render import MessageFactory, Renderer, RowProblem
+from sesflow.campaign.transport import LedgerTransport
+from sesflow.campaign.workers import Worker, bury_dead
+from sesflow.campaign.writer import ClaimRefused, LedgerLost, LedgerWriter
+from sesflow.errors import (
+    AccountSendingPausedError,
+    AuthError,
+    CampaignError,
+    ConfigurationSetDoesNotExistError,
+    DailyQuotaExceededError,
+    MailFromDomainNotVerifiedError,
+    MessageError,
+    SendError,
+)
+from sesflow.send import Mailer, RateLimiter, RetryPolicy, SendResult, Transport
+
+# SES refusing these refuses every message of the campaign: stop, and keep the rows for retry-failed.
+ACCOUNT_ERRORS: tuple[type[SendError], ...] = (
+    AuthError,
+    AccountSendingPausedError,
+    DailyQuotaExceededError,
+    ConfigurationSetDoesNotExistError,
+    MailFromDomainNotVerifiedError,
+)
+PROGRESS_EVERY = 0.5
+COUNTS_EVERY = 2.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands: rows per state (from the ledger), this run's rate and the time left."""
+
+    total: int
+    sent: int
+    failed: int
+    unknown: int
+    skipped: int
+    pending: int
+    sending: int
+    rate: float
+    eta: float | None
+    elapsed: float
+
+    @property
+    def done(self) -> int:
+        """Rows with a final state (sent, failed, unknown or skipped)."""
+        return self.sent + self.failed + self.unknown + self.skipped
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run did (``sent``/``failed``/``unknown`` by this worker) and the campaign's counts after."""
+
+    campaign: str
+    campaign_id: str
+    sent: int
+    failed: int
+    unknown: int
+    counts: LedgerCounts
+    elapsed: float
+    ended: Literal["finished", "stopped", "cancelled"]
+    orphaned: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when every row has its final answer: nothing pending, sending, failed or unknown."""
+        return not any(self.counts[state] for state in ("pending", "sending", "failed", "unknown"))
+
+
+def ledger_retryable(error: SendError | MessageError) -> bool:
+    """Whether ``retry-failed`` may send this row again: SES did not take it and a later try can work."""
+    return isinstance(error, SendError) and (error.retryable or isinstance(error, ACCOUNT_ERRORS))
+
+
+def outcome_of(seq: int, result: SendResult) -> Outcome:
+    """The ledger outcome of one Mailer result."""
+    now = time.time()
+    if result.status == "sent":
+        at = result.accepted_at.timestamp() if result.accepted_at else now
+        return Outcome(seq, "sent", at, ses_message_id=result.response)
+    error = result.error
+    reason = None if error is None else error.message
+    if result.status == "unknown":
+        return Outcome(seq, "unknown", now, error_code=getattr(error, "code", None), reason=reason)
+    code = getattr(error, "code", None) or (type(error).__name__ if error is not None else None)
+    return Outcome(
+        seq,
+        "failed",
+        now,
+        error_code=code,
+        reason=reason,
+        retryable=error is not None and ledger_retryable(error),
+    )
+
+
+class Runner:
+    """Runs one worker of a campaign until no row is left to send, a stop is asked, or it is cancelled."""
+
+    def __init__(
+        self,
+        location: LedgerLocation,
+        record: CampaignRecord,
+        content: CampaignContent,
+        transport: Transport,
+        *,
+        connections: int = 10,
+        rate: float | Literal["auto"] | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._location = location
+        self._record = record
+        self._content = content
+        self._transport = transport
+        self._connections = connections
+        self._rate = rate
+        self._limiter = limiter
+        self._retry = retry
+        self._on_progress = on_progress
+        self._stop = stop or threading.Event()
+        self._halt = threading.Event()
+        self._fatal: BaseException | None = None
+        self._lock = threading.Condition()
+        self._in_flight: dict[Future[SendResult], int] = {}
+        self._done = {"sent": 0, "failed": 0, "unknown": 0}
+        self._writer: LedgerWriter | None = None
+        self._window = threading.BoundedSemaphore(2 * connections)
+        self._counts = LedgerCounts()
+        self._done_at_snapshot: dict[str, int] = {}
+        self._last_emit = 0.0
+        self._recent: deque[tuple[float, int]] = deque()
+
+    def run(self) -> RunSummary:
+        """Send until done; RunSummary, or CampaignError when the run could not go on."""
+        started = time.monotonic()
+        worker = Worker.current()
+        campaign_id = self._record.id
+        main = self._location.open()
+        writer_session: LedgerSession | None = None
+        ended: Literal["finished", "stopped", "cancelled"] = "finished"
+        try:
+            orphaned = bury_dead(main, campaign_id)
+            main.register_worker(
+                worker.id, campaign_id, worker.host, worker.pid, worker.proc_start, time.time()
+            )
+            writer_session = self._location.open()
+            self._writer = LedgerWriter(writer_session, campaign_id, worker.id)
+            renderer = Renderer(self._content)
+            factory = MessageFactory(self._content, campaign_id)
+            mailer = Mailer(
+                LedgerTransport(self._transport, self._writer),
+                rate=None if self._limiter is not None else self._rate,
+                max_connections=self._connections,
+                retry=self._retry,
+                limiter=self._limiter,
+            )
+            try:
+                ended = self._loop(main, worker, renderer, factory, mailer, started)
+            finally:
+                if self._halt.is_set() or self._stop.is_set():
+                    self._writer.refuse_claims()
+                    with self._lock:
+                        for future in list(self._in_flight):
+                            future.cancel()
+                mailer.close()
+                self._writer.close()
+            if self._writer.broken is None:
+                main.stop_worker(campaign_id, worker.id)
+            counts = main.counts(campaign_id, time.time())
+            self._snapshot(counts)
+            self._emit(started, force=True)
+        finally:
+            main.close()
+            if writer_session is not None:
+                writer_session.close()
+        if self._fatal is not None:
+            raise self._error(self._fatal)
+        if self._writer.declared_dead:
+            raise CampaignError(
+                "another worker declared this one dead (no heartbeat for too long) and took over its rows",
+                hint="The machine may have been overloaded or paused; run resume again.",
+            )
+        return RunSummary(
+            campaign=self._record.name,
+            campaign_id=campaign_id,
+            sent=self._done["sent"],
+            failed=self._done["failed"],
+            unknown=self._done["unknown"],
+            counts=counts,
+            elapsed=time.monotonic() - started,
+            ended=ended,
+            orphaned=orphaned,
+        )
+
+    def _error(self, fatal: BaseException) -> CampaignError:
+        name = self._record.name
+        if isinstance(fatal, LedgerLost):
+            return CampaignError(
+                f"campaign {name}: the ledger {self._location.label} cannot be written: {fatal}",
+                hint="Nothing more was sent. Once it answers again, run `sesflow campaign resume "
+                f"{name}`: requests whose answer was not recorded show as unknown (see reconcile).",
+            )
+        code = getattr(fatal, "code", None) or type(fatal).__name__
+        return CampaignError(
+            f"campaign {name}: SES refused the account's sends ({code}): {getattr(fatal, 'message', fatal)}",
+            hint=f"Fix it, then `sesflow campaign retry-failed {name}` sends the rows that failed this way.",
+        )
+
+    def _loop(
+        self,
+        main: LedgerSession,
+        worker: Worker,
+        renderer: Renderer,
+        factory: MessageFactory,
+        mailer: Mailer,
+        started: float,
+    ) -> Literal["finished", "stopped", "cancelled"]:
+        campaign_id = self._record.id
+        batch = min(1000, max(50, 4 * self._connections))
+        self._snapshot(main.counts(campaign_id, time.time()))
+        next_counts = time.monotonic() + COUNTS_EVERY
+        next_state = time.monotonic() + 1.0
+        while True:
+            if self._stop.is_set() or self._halt.is_set():
+                return "stopped"
+            now = time.monotonic()
+            if now >= next_state:
+                next_state = now + 1.0
+                if main.campaign_state(campaign_id) != "active":
+                    self._halt.set()
+                    return "cancelled"
+            if now >= next_counts:
+                next_counts = now + COUNTS_EVERY
+                self._snapshot(main.counts(campaign_id, time.time()))
+            self._emit(started)
+            rows = main.reserve(campaign_id, worker.id, batch)
+            if not rows:
+                with self._lock:
+                    if self._in_flight:
+                        self._lock.wait(0.25)
+                        continue
+                # Nothing of ours is out: free what dead workers held, and see whether anything is left.
+                bury_dead(main, campaign_id, spare=worker.id)
+                rows = main.reserve(campaign_id, worker.id, batch)
+                if not rows:
+                    if main.others_busy(campaign_id, worker.id):
+                        self._stop.wait(0.5)  # their rows come back free if they die
+                        continue
+                    return "finished"
+            for row in rows:
+                while not self._window.acquire(timeout=0.25):
+                    self._emit(started)
+                    if self._stop.is_set() or self._halt.is_set():
+                        return "stopped"
+                if self._stop.is_set() or self._halt.is_set():
+                    self._window.release()
+                    return "stopped"
+                self._submit(mailer, renderer, factory, row.seq, row.vars)
+
+    def _submit(
+        self, mailer: Mailer, renderer: Renderer, factory: MessageFactory, seq: int, values: str
+    ) -> None:
+        assert self._writer is not None
+        try:
+            message = factory.build(seq, renderer.render(json.loads(values)))
+        except RowProblem as exc:
+            # Validated rows render; this one no longer does (content edited in the ledger?): fail it alone.
+            self._writer.record(
+                Outcome(seq, "failed", time.time(), error_code="RenderError", reason=exc.message)
+            )
+            self._count("failed")
+            self._window.release()
+            return
+        future = mailer.submit(message)
+        with self._lock:
+            self._in_flight[future] = seq
+        future.add_done_callback(self._finished)
+
+    def _finished(self, future: Future[SendResult]) -> None:
+        assert self._writer is not None
+        with self._lock:
+            seq = self._in_flight.pop(future, None)
+            self._lock.notify_all()
+        self._window.release()
+        if seq is None:
+            return
+        try:
+            result = future.result()
+        except (ClaimRefused, CancelledError):
+            return  # nothing was sent; the row stays pending
+        except LedgerLost as exc:
+            self._fatal = self._fatal or exc
+            self._halt.set()
+            return
+        except MessageError as exc:
+            self._writer.record(
+                Outcome(seq, "failed", time.time(), error_code="MessageError", reason=exc.message)
+            )
+            self._count("failed")
+            return
+        except Exception as exc:  # after a claim, an unexpected error leaves the outcome unknown
+            self._writer.record(Outcome(seq, "unknown", time.time(), reason=f"{type(exc).__name__}: {exc}"))
+            self._count("unknown")
+            return
+        outcome = outcome_of(seq, result)
+        self._writer.record(outcome)
+        self._count(outcome.state)
+        if outcome.state == "failed" and isinstance(result.error, ACCOUNT_ERRORS):
+            self._fatal = self._fatal or result.error
+            self._halt.set()
+
+    def _count(self, state: str) -> None:
+        with self._lock:
+            self._done[state] += 1
+
+    def _snapshot(self, counts: LedgerCounts) -> None:
+        """Fresh counts from the ledger; progress adds this worker's outcomes since."""
+        with self._lock:
+            self._counts = counts
+            self._done_at_snapshot = dict(self._done)
+
+    def _emit(self, started: float, *, force: bool = False) -> None:
+        if self._on_progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_emit < PROGRESS_EVERY:
+            return
+        self._last_emit = now
+        with self._lock:
+            counts = self._counts
+            since = {state: self._done[state] - self._done_at_snapshot.get(state, 0) for state in self._done}
+            mine = sum(self._done.values())
+        self._recent.append((now, mine))
+        while len(self._recent) > 2 and now - self._recent[0][0] > 5.0:
+            self._recent.popleft()
+        first_time, first_count = self._recent[0]
+        rate = (mine - first_count) / (now - first_time) if now - first_time > 0.2 else 0.0
+        if counts.finished_last_minute and counts.first_finished_last_minute is not None:
+            span = min(60.0, max(1.0, time.time() - counts.first_finished_last_minute))
+            rate = max(rate, counts.finished_last_minute / span)
+        done_since = sum(since.values())
+        left = max(0, counts["pending"] + counts["sending"] - done_since)
+        self._on_progress(
+            Progress(
+                total=counts.total,
+                sent=counts["sent"] + since["sent"],
+                failed=counts["failed"] + since["failed"],
+                unknown=counts["unknown"] + since["unknown"],
+                skipped=counts["skipped"],
+                pending=left,
+                sending=0,
+                rate=rate,
+                eta=left / rate if rate > 0 else None,
+                elapsed=now - started,
+            )
+        )
+
+
+__all__ = ["ACCOUNT_ERRORS", "Progress", "RunSummary", "Runner", "ledger_retryable", "outcome_of"]
