@@ -50,6 +50,7 @@ class Validation:
     problems: tuple[Problem, ...]
     problem_count: int
     previews: tuple[Path, ...] = ()
+    source: str = "recipients"
 
     def summary(self) -> str:
         """One line: rows, valid, problems."""
@@ -185,7 +186,7 @@ def load_campaign(
                     problem(Problem(seq, f"{email} repeats row {first}", content.email_column, email))
                 valid -= len(duplicates)
             problems.sort(key=lambda p: p.row)
-            validation = Validation(rows, valid, tuple(problems), problem_count, tuple(written))
+            validation = Validation(rows, valid, tuple(problems), problem_count, tuple(written), source.label)
             fingerprint = hashlib.sha256(f"{content.fingerprint}:{digest.hexdigest()}".encode()).hexdigest()
             if rows == 0:
                 raise ConfigError(f"{source.label} holds no recipients", hint="Nothing to send.")
@@ -224,7 +225,7 @@ def load_campaign(
         again = session.latest_campaign(content.name)
         if again is None:
             raise
-        validation = Validation(rows, valid, tuple(problems), problem_count, tuple(written))
+        validation = Validation(rows, valid, tuple(problems), problem_count, tuple(written), source.label)
         if (
             again.fingerprint
             != hashlib.sha256(f"{content.fingerprint}:{digest.hexdigest()}".encode()).hexdigest()

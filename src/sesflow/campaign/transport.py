@@ -4,8 +4,9 @@ The Mailer calls ``send_raw`` after its rate limiter let the request start, and 
 transport first makes the row ``sending`` in the ledger, durably (``LedgerWriter.claim``), then hands the
 request to the real transport. So a row waiting for the limiter is still ``pending`` (a crash there loses
 nothing and sends nothing), and a row whose request may be on the wire is always ``sending`` on disk.
-The row is named by the message's ``sesflow_id`` EmailTag. The wrapped transport is not owned: closing it is
-its builder's business.
+When SES certainly did not take the request (an error answer, a refused connection), the row goes back to
+``pending`` while the Mailer backs off. The row is named by the message's ``sesflow_id`` EmailTag. The
+wrapped transport is not owned: closing it is its builder's business.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from sesflow.campaign.render import parse_ledger_id
 from sesflow.campaign.writer import ClaimRefused, LedgerWriter
+from sesflow.errors import OutcomeUnknownError, SendError
 from sesflow.send import RawEmail, Transport
 
 
@@ -53,7 +55,14 @@ class LedgerTransport:
         if seq is None:
             raise ClaimRefused("the message carries no sesflow_id tag")
         self._writer.claim(seq)
-        return self._inner.send_raw(email)
+        try:
+            return self._inner.send_raw(email)
+        except SendError as exc:
+            if not isinstance(exc, OutcomeUnknownError):
+                # SES answered no (throttled, 5xx, refused connection): the row need not stay claimed
+                # while the Mailer backs off, so a crash during the wait leaves it pending, not unknown.
+                self._writer.release(seq)
+            raise
 
     def max_send_rate(self) -> float:
         """The account's maximum send rate, from the wrapped transport."""

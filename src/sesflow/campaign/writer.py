@@ -49,6 +49,7 @@ class LedgerWriter:
         self._lock = threading.Condition()
         self._claims: list[_Claim] = []
         self._outcomes: list[Outcome] = []
+        self._releases: list[int] = []
         self._closing = False
         self._refusing = False
         self._broken: BaseException | None = None
@@ -89,6 +90,15 @@ class LedgerWriter:
             self._outcomes.append(outcome)
             self._lock.notify()
 
+    def release(self, seq: int) -> None:
+        """Queue ``seq`` back to ``pending`` (still this worker's): SES certainly did not take its request.
+
+        Not waited for: until it is written the row merely stays ``sending``, the cautious side.
+        """
+        with self._lock:
+            self._releases.append(seq)
+            self._lock.notify()
+
     def refuse_claims(self) -> None:
         """Refuse every claim from now on (a stop was asked): requests not yet started never start."""
         with self._lock:
@@ -107,13 +117,14 @@ class LedgerWriter:
         failures = 0
         while True:
             with self._lock:
-                while not self._claims and not self._outcomes and not self._closing:
+                while not self._claims and not self._outcomes and not self._releases and not self._closing:
                     wait = self._next_heartbeat - time.monotonic()
                     if wait <= 0:
                         break
                     self._lock.wait(wait)
                 claims, self._claims = self._claims, []
                 outcomes, self._outcomes = self._outcomes, []
+                releases, self._releases = self._releases, []
                 closing = self._closing
             beat = time.monotonic() >= self._next_heartbeat
             try:
@@ -121,6 +132,8 @@ class LedgerWriter:
                 with self._session.transaction():
                     if outcomes:
                         self._session.record(self._campaign_id, self._worker, outcomes)
+                    if releases:
+                        self._session.release(self._campaign_id, self._worker, releases)
                     if beat and not self._session.heartbeat(self._worker, time.time()):
                         self.declared_dead = True
                     if claims and not self.declared_dead:
@@ -144,6 +157,7 @@ class LedgerWriter:
                 failures += 1
                 with self._lock:
                     self._outcomes[:0] = outcomes  # keep them for the next try
+                    self._releases[:0] = releases
                     if failures > _OUTCOME_RETRIES:
                         self._broken = exc
                         for waiting in self._claims:
@@ -156,7 +170,7 @@ class LedgerWriter:
                 continue
             if closing:
                 with self._lock:
-                    if not self._claims and not self._outcomes:
+                    if not self._claims and not self._outcomes and not self._releases:
                         return
 
 

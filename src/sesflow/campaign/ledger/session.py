@@ -299,6 +299,20 @@ class LedgerSession(abc.ABC):
             claimed.update(int(row[0]) for row in rows)
         return claimed
 
+    def release(self, campaign_id: str, worker: str, seqs: Sequence[int]) -> None:
+        """Claimed rows whose request SES certainly did not take: ``pending`` again, still reserved by
+        ``worker`` (inside the caller's transaction)."""
+        for start in range(0, len(seqs), CHUNK):
+            chunk = seqs[start : start + CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            self._run(
+                self._sql(
+                    "UPDATE {recipients} SET state = 'pending' WHERE campaign_id = ? AND worker = ? "
+                    f"AND state = 'sending' AND seq IN ({marks})"
+                ),
+                (campaign_id, worker, *chunk),
+            )
+
     def record(self, campaign_id: str, worker: str, outcomes: Sequence[Outcome]) -> None:
         """Write outcomes (inside the caller's transaction). A late answer for a row declared ``unknown``
         still counts: it is the truth."""
