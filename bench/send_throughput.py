@@ -48,7 +48,7 @@ def run_sesflow(url: str, connections: int, count: int) -> dict[str, Any]:
     from sesflow import Mailer
 
     transport = bench_transport(url)
-    with Mailer(transport, max_connections=connections) as mailer:
+    with Mailer(transport, rate=None, max_connections=connections) as mailer:
         mailer.send(next(bench_messages(1, 1)))  # warm up: client built, connection open
         cpu0, t0 = time.process_time(), time.perf_counter()
         failed = sum(1 for r in mailer.send_many(bench_messages(count, 1)) if r.status != "sent")

@@ -14,7 +14,21 @@ from sesflow.errors import (
     SyncError,
 )
 from sesflow.mime import Attachment, Composed, Envelope, IcalEvent, Message, compose
-from sesflow.send import GCRALimiter, Mailer, RateLimiter, RetryPolicy, SendResult, SESTransport
+from sesflow.send import (
+    BotocoreTransport,
+    GCRALimiter,
+    Mailer,
+    MemoryTransport,
+    RateLimiter,
+    RedisLimiter,
+    RetryPolicy,
+    SendResult,
+    SESTransport,
+)
+
+# Last: from here on ``sesflow.send`` is the one-call send function; ``from sesflow.send import ...`` still
+# imports from the package (Python looks it up in sys.modules).
+from sesflow.send.oneshot import send
 
 __version__ = "0.1.0"
 
@@ -30,6 +44,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "Attachment",
+    "BotocoreTransport",
     "Composed",
     "ConfigError",
     "EmulatorError",
@@ -37,9 +52,11 @@ __all__ = [
     "GCRALimiter",
     "IcalEvent",
     "Mailer",
+    "MemoryTransport",
     "Message",
     "MessageError",
     "RateLimiter",
+    "RedisLimiter",
     "RetryPolicy",
     "SESTransport",
     "SendError",
@@ -49,5 +66,6 @@ __all__ = [
     "SyncSummary",
     "__version__",
     "compose",
+    "send",
     "sync",
 ]

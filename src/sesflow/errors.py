@@ -21,6 +21,7 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── AuthError                    InvalidClientTokenId, SignatureDoesNotMatch, AccessDenied, ...
     │   ├── ServiceUnavailableError      HTTP 5xx from SES (retryable)
     │   ├── ConnectionFailedError        the request never reached SES (retryable)
+    │   ├── LimiterUnavailableError      the shared rate limiter (Redis) could not be asked: nothing sent
     │   └── OutcomeUnknownError          the request was written but no answer came (never resent)
     ├── SyncError                        exit 1: a Message Insights sync failed; its state did not advance
     │   ├── ExportJobFailedError         an export job ended FAILED or CANCELLED after the allowed retries
@@ -135,6 +136,12 @@ class ConnectionFailedError(SendError):
     retryable: ClassVar[bool] = True
 
 
+class LimiterUnavailableError(SendError):
+    """The shared rate limiter (Redis) could not be asked, so nothing was sent (fail closed); retryable."""
+
+    retryable: ClassVar[bool] = True
+
+
 class OutcomeUnknownError(SendError):
     """The request was written but no answer came: SES may or may not have accepted the message.
 
@@ -200,6 +207,7 @@ __all__ = [
     "ExportJobFailedError",
     "ExportLimitError",
     "ExportTimeoutError",
+    "LimiterUnavailableError",
     "MailFromDomainNotVerifiedError",
     "MessageError",
     "MessageRejectedError",

@@ -1,8 +1,8 @@
 """Fixtures for the sending tests: a local SES emulator over HTTP, and transports pointed at it.
 
-A transport goes one of two ways (``PATHS``): ``"direct"``, the lean path SESTransport takes when it builds
-its own client (signed by sesflow, kept-alive connections), or ``"botocore"``, the path of a ``client=``
-the caller passes. Tests about what SES answers run on both.
+A send goes one of two ways (``PATHS``): ``"direct"``, through SESTransport (signed by sesflow, kept-alive
+connections), or ``"botocore"``, through BotocoreTransport on a boto3 client. Tests about what SES answers
+run on both.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from sesflow import Message, SESTransport
+from sesflow import BotocoreTransport, Message, SESTransport
 from sesflow.emulator import Emulator
 
 SENDER = "shop@example.com"
@@ -36,8 +36,8 @@ def build_transport(
     path: str = "direct",
     boto_session: boto3.Session | None = None,
     **options: Any,
-) -> SESTransport:
-    """An SESTransport to ``endpoint_url`` that sends the ``path`` way (see ``PATHS``)."""
+) -> SESTransport | BotocoreTransport:
+    """A transport to ``endpoint_url`` that sends the ``path`` way (see ``PATHS``)."""
     boto_session = boto_session or session(region)
     if path == "direct":
         return SESTransport(session=boto_session, endpoint_url=endpoint_url, api=api, **options)
@@ -47,7 +47,7 @@ def build_transport(
         read_timeout=options.pop("read_timeout", 30.0),
     )
     client = boto_session.client("sesv2" if api == "v2" else "ses", endpoint_url=endpoint_url, config=config)
-    return SESTransport(client=client, api=api, **options)
+    return BotocoreTransport(client, owns_client=True, **options)
 
 
 class Private:
@@ -97,13 +97,13 @@ def ses(emulator: Emulator) -> Private:
 
 
 @pytest.fixture
-def transport(ses: Private) -> Iterator[Callable[..., SESTransport]]:
-    """Builds SESTransports pointed at the emulator; closes them after the test."""
-    built: list[SESTransport] = []
+def transport(ses: Private) -> Iterator[Callable[..., SESTransport | BotocoreTransport]]:
+    """Builds transports pointed at the emulator; closes them after the test."""
+    built: list[SESTransport | BotocoreTransport] = []
 
     def make(
         api: str = "v2", region: str = "us-east-1", path: str = "direct", **options: Any
-    ) -> SESTransport:
+    ) -> SESTransport | BotocoreTransport:
         made = build_transport(options.pop("endpoint_url", ses.url), api, region, path, **options)
         built.append(made)
         return made

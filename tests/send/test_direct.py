@@ -1,6 +1,7 @@
 """The lean send path (SESTransport without ``client=``) against the emulator over HTTP: strict SigV4
 checking accepts its signatures, credentials (session tokens, refreshable ones) are taken per request, a
-proxy sends the request through botocore instead, and connection failures keep their safety meaning."""
+proxy is refused (a Mailer then builds a BotocoreTransport), and connection failures keep their safety
+meaning."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ import botocore.session
 import pytest
 from botocore.credentials import CredentialProvider, RefreshableCredentials
 
-from sesflow import Mailer, SESTransport
+from sesflow import BotocoreTransport, Mailer, SESTransport
 from sesflow.emulator import Emulator
-from sesflow.errors import AuthError, ConnectionFailedError, OutcomeUnknownError
-from sesflow.send import RawEmail
+from sesflow.errors import AuthError, ConfigError, ConnectionFailedError, OutcomeUnknownError
+from sesflow.send import NO_RETRY, RawEmail
 from tests.send.conftest import SENDER, Private, message
 
 Make = Callable[..., SESTransport]
@@ -130,15 +131,30 @@ def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def test_a_proxy_for_the_endpoint_makes_botocore_send(
+def test_sestransport_refuses_to_send_past_a_proxy_it_cannot_speak_to(
     ses: Private, transport: Make, no_proxy_settings: pytest.MonkeyPatch
+) -> None:
+    no_proxy_settings.setenv("HTTP_PROXY", "http://127.0.0.1:1")
+    with pytest.raises(ConfigError, match="proxy"):
+        transport().send_raw(raw_email())
+    no_proxy_settings.delenv("HTTP_PROXY")  # the test's own look at the emulator goes direct
+    assert ses.sends() == []
+
+
+def test_a_mailer_built_behind_a_proxy_sends_through_botocore(
+    ses: Private, no_proxy_settings: pytest.MonkeyPatch
 ) -> None:
     # Nothing listens at the proxy: botocore, which honours it, cannot connect; the lean path would have
     # gone straight to the emulator and succeeded.
     no_proxy_settings.setenv("HTTP_PROXY", "http://127.0.0.1:1")
-    with pytest.raises(ConnectionFailedError):
-        transport(connect_timeout=2).send_raw(raw_email())
-    no_proxy_settings.delenv("HTTP_PROXY")  # the test's own look at the emulator goes direct
+    session = keyed_session(KEY, SECRET)
+    with Mailer(
+        endpoint_url=ses.url, session=session, rate=None, retry=NO_RETRY, connect_timeout=2
+    ) as mailer:
+        assert isinstance(mailer.transport, BotocoreTransport)
+        result = mailer.send(message("ann@example.org"))
+    assert isinstance(result.error, ConnectionFailedError)
+    no_proxy_settings.delenv("HTTP_PROXY")
     assert ses.sends() == []
 
 
@@ -206,7 +222,8 @@ def swallowing_server() -> Iterator[str]:
 def test_a_connection_dropped_after_the_request_was_written_is_unknown(
     api: str, swallowing_server: str, transport: Make
 ) -> None:
-    with Mailer(transport(api=api, endpoint_url=swallowing_server)) as mailer:  # default retry policy
+    # rate=None: the server swallows one request only, the send (not a GetAccount for rate="auto").
+    with Mailer(transport(api=api, endpoint_url=swallowing_server), rate=None) as mailer:  # default retry
         result = mailer.send(message("ann@example.org"))
     assert result.status == "unknown"
     assert isinstance(result.error, OutcomeUnknownError)

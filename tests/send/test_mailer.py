@@ -65,11 +65,12 @@ def test_server_errors_are_retried_until_ses_accepts(
 
 
 def test_throttled_sends_are_retried_until_they_fit() -> None:
-    # No client-side limit against an account of 2 recipients/s: SES throttles, the Mailer backs off.
+    # No client-side limit (rate=None) against an account of 2 recipients/s: SES throttles, the Mailer
+    # backs off.
     with Emulator(port=0, max_send_rate=2) as limited:
         sender = SESTransport(session=session(), endpoint_url=limited.endpoint_url)
         policy = RetryPolicy(base_delay=0.2, max_delay=1.0, deadline=30.0, max_attempts=20)
-        with Mailer(sender, max_connections=4, retry=policy) as mailer:
+        with Mailer(sender, rate=None, max_connections=4, retry=policy) as mailer:
             results = list(mailer.send_many(message(f"r{i}@example.org") for i in range(4)))
         sender.close()
         sends = Private(limited.endpoint_url).sends()
@@ -82,7 +83,7 @@ def test_throttled_sends_are_retried_until_they_fit() -> None:
 def test_an_unreachable_endpoint_is_retried_then_reported(path: str, transport: Make) -> None:
     url = "http://127.0.0.1:1"  # nothing listens on port 1
     retry = RetryPolicy(max_attempts=3, base_delay=0.01)
-    with Mailer(transport(endpoint_url=url, path=path), retry=retry) as mailer:
+    with Mailer(transport(endpoint_url=url, path=path), rate=None, retry=retry) as mailer:
         result = mailer.send(message("ann@example.org"))
     assert result.status == "failed"
     assert isinstance(result.error, ConnectionFailedError)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import boto3
 import pytest
 
-from sesflow import Mailer, SESTransport
+from sesflow import BotocoreTransport, Mailer, SESTransport
 from sesflow.emulator import Emulator
 from sesflow.errors import (
     AuthError,
@@ -123,9 +123,14 @@ def test_rate_auto_reads_the_accounts_maximum_send_rate(api: str, transport: Mak
             assert mailer.rate == 37
 
 
-def test_a_client_for_the_other_api_is_refused() -> None:
+def test_botocore_transport_refuses_a_client_of_another_service() -> None:
     with pytest.raises(ConfigError, match="sesv2"):
-        SESTransport(client=boto3.client("ses", region_name="us-east-1"), api="v2")
+        BotocoreTransport(boto3.client("s3", region_name="us-east-1"))
+
+
+def test_botocore_transport_takes_its_api_from_the_client() -> None:
+    assert BotocoreTransport(boto3.client("ses", region_name="eu-west-1")).api == "v1"
+    assert BotocoreTransport(boto3.client("sesv2", region_name="eu-west-1")).region == "eu-west-1"
 
 
 def test_an_unknown_api_is_refused() -> None:
@@ -226,30 +231,3 @@ def test_no_answer_in_time_is_unknown_and_never_resent(path: str, ses: Private, 
     time.sleep(1.2)  # let the slow answer finish on the emulator's side
     assert len(ses.sends()) == 1  # one request: neither sesflow nor botocore sent it again
     assert len(ses.messages()) == 1  # and SES did take it: a resend would have delivered it twice
-
-
-def _connections_to(url: str) -> int:
-    import psutil
-
-    port = int(url.rsplit(":", 1)[1])
-    return sum(
-        1
-        for c in psutil.Process().net_connections(kind="tcp")
-        if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
-    )
-
-
-def test_a_client_replaced_by_a_larger_pool_is_closed_with_the_transport(ses: Private) -> None:
-    transport = build_transport(ses.url)
-    transport.prepare(4)
-    small = transport.client
-    small.get_account()  # leaves a pooled keep-alive connection open on the small client
-    transport.prepare(32)
-    large = transport.client
-    assert large is not small
-    assert large.meta.config.max_pool_connections == 32
-    large.get_account()
-    assert transport.max_send_rate() > 0
-    assert _connections_to(ses.url) >= 2
-    transport.close()
-    assert _connections_to(ses.url) == 0

@@ -1,8 +1,9 @@
 """``sesflow send``: compose one message from flags and send it through SES (or the emulator).
 
-Thin: the flags become a ``Message``, an ``SESTransport`` and a ``Mailer``; the result is printed as a table
-or, with ``--json``, as one JSON object. Exit 0 when SES accepted the message, 1 when it did not (or the
-outcome is unknown), 2 for bad input (named option, or the message check that failed; nothing is sent).
+Thin: the flags become a ``Message`` and a ``Mailer`` (which builds its transport); the result is printed
+as a table or, with ``--json``, as one JSON object. Exit 0 when SES accepted the message, 1 when it did not
+(or the outcome is unknown), 2 for bad input (named option, or the message check that failed; nothing is
+sent).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from sesflow.send import SendResult
 
 
-def _rate(value: str | None) -> float | str | None:
+def _rate(value: str | None) -> float | Literal["auto"] | None:
     if value is None:
         return None
     if value.strip().lower() == "auto":
@@ -117,7 +118,7 @@ def send(
         ses["ConfigurationSetName"] = configuration_set
 
     from sesflow.mime import Attachment, IcalEvent, Message
-    from sesflow.send import Mailer, SESTransport
+    from sesflow.send import DEFAULT_RATE, Mailer
 
     message = Message(
         from_=from_,
@@ -132,12 +133,14 @@ def send(
         headers=_headers(header) or None,
         ses=ses or None,
     )
-    transport = SESTransport(region=region, endpoint_url=endpoint_url, api=api)
-    try:
-        with Mailer(transport, rate=limit, max_connections=connections) as mailer:  # type: ignore[arg-type]
-            result = mailer.send(message)
-    finally:
-        transport.close()
+    with Mailer(
+        region=region,
+        endpoint_url=endpoint_url,
+        api=api,
+        rate=DEFAULT_RATE if limit is None else limit,
+        max_connections=connections,
+    ) as mailer:
+        result = mailer.send(message)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:

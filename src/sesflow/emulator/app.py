@@ -19,11 +19,20 @@ from sesflow.emulator.sending import header_addresses
 from sesflow.emulator.sigv4 import verify_header_signature
 from sesflow.emulator.state import EmulatorState
 from sesflow.emulator.validation import check, check_form
-from sesflow.emulator.wire import ApiError, Request, Response, json_response, v1_error, v2_error
+from sesflow.emulator.wire import (
+    DROPPED,
+    ApiError,
+    Request,
+    Response,
+    json_response,
+    v1_error,
+    v2_error,
+)
 
 log = logging.getLogger("sesflow.emulator")
 
 _SEND_OPERATIONS = {"SendEmail", "SendRawEmail"}
+CONNECTION_EXTENSION = "sesflow.connection"
 _UNSUPPORTED = "is not supported by the sesflow emulator"
 _ADDRESS_HEADERS = frozenset({"to", "cc", "bcc"})
 
@@ -85,6 +94,9 @@ class EmulatorApp:
         except Exception:  # a bug of ours must not leak a traceback to the client
             log.exception("unexpected error on %s %s", req.method, req.path)
             response = json_response({"message": "Internal error in the sesflow emulator."}, 500)
+        if response.drop:
+            await _drop_connection(scope, send)
+            return
         await self._send(send, response)
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
@@ -138,6 +150,8 @@ class EmulatorApp:
     async def _api(self, req: Request, raw_path: str, protocol: str) -> Response:
         state = self.state
         operation = "Unknown"
+        params: dict[str, str] = {}
+        form: dict[str, str] = {}
         try:
             if protocol == "v2":
                 resolved = v2.resolve(req.method, req.path)
@@ -164,6 +178,23 @@ class EmulatorApp:
             delay = self.config.latency_ms + state.faults.latency_for(operation)
             if delay > 0:
                 await asyncio.sleep(delay / 1000.0)
+            drop = state.faults.take_drop(operation)
+            if drop == "before":
+                return DROPPED
+            if drop == "after":
+                # The call is processed as any other; only its answer is lost with the connection.
+                self._process(req, protocol, operation, params, form)
+                return DROPPED
+        except ApiError as error:
+            return self._error(req, protocol, operation, error)
+        return self._process(req, protocol, operation, params, form)
+
+    def _process(
+        self, req: Request, protocol: str, operation: str, params: dict[str, str], form: dict[str, str]
+    ) -> Response:
+        """Run one API call (fault checks first); its SES error, if any, is raised as ``ApiError``."""
+        state = self.state
+        try:
             state.faults.check_operation(operation)
             if protocol == "v2":
                 handler = v2.HANDLERS.get(operation)
@@ -184,9 +215,28 @@ class EmulatorApp:
                 check_form(shape, form)
             return action(state, req, form)
         except ApiError as error:
-            if operation in _SEND_OPERATIONS and error.status != 200 and not error.logged:
-                state.log.record(req.received_at, _count_recipients(req, protocol), error.status, operation)
-            return v1_error(error) if protocol == "v1" else v2_error(error)
+            return self._error(req, protocol, operation, error)
+
+    def _error(self, req: Request, protocol: str, operation: str, error: ApiError) -> Response:
+        """The error answer in the API's format; a failed send attempt also goes to the sends log."""
+        if operation in _SEND_OPERATIONS and error.status != 200 and not error.logged:
+            self.state.log.record(req.received_at, _count_recipients(req, protocol), error.status, operation)
+        return v1_error(error) if protocol == "v1" else v2_error(error)
+
+
+async def _drop_connection(scope: dict[str, Any], send: Any) -> None:
+    """Close the client's TCP connection without any answer (the ``drop_connection`` fault).
+
+    The server protocol (``server.DroppableProtocol``) puts the connection's abort in the scope; under
+    another ASGI server the best we can do is a response cut short after its status line.
+    """
+    abort = scope.get("extensions", {}).get(CONNECTION_EXTENSION, {}).get("abort")
+    if abort is None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+        await send({"type": "http.response.body", "body": b"", "more_body": True})
+        return
+    abort()
+    await asyncio.sleep(0)  # let the server see the connection lost before this app returns
 
 
 def create_app(config: EmulatorConfig | None = None) -> EmulatorApp:

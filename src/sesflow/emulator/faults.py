@@ -9,6 +9,10 @@ Export faults: ``fail_export_jobs`` (the next N jobs end FAILED), ``truncate_dow
 are cut short), ``expire_urls`` (every URL handed out so far expires), ``repeat_records`` (the next N export
 files list their first record twice) and ``stray_seconds`` (until cleared, every new job also selects that
 many seconds before its StartDate, so adjacent windows' exports overlap).
+
+Dropped connections: ``{"operation": "SendEmail", "drop_connection": "after", "count": 1}`` processes the
+next call fully (the message is accepted, stored, counted and exported) and then closes the TCP connection
+without an answer, so the client cannot know the outcome; ``"before"`` closes it without processing the call.
 """
 
 from __future__ import annotations
@@ -43,12 +47,22 @@ _KNOWN_KEYS = frozenset(
         "expire_urls",
         "stray_seconds",
         "repeat_records",
+        "drop_connection",
     }
 )
 # The keys that inject a fault on their own (the others go with ``status``/``error_code``).
 _FAULT_KEYS = frozenset(
-    {"fail_export_jobs", "truncate_downloads", "expire_urls", "stray_seconds", "repeat_records", "latency_ms"}
+    {
+        "fail_export_jobs",
+        "truncate_downloads",
+        "expire_urls",
+        "stray_seconds",
+        "repeat_records",
+        "latency_ms",
+        "drop_connection",
+    }
 )
+DROP_MOMENTS = ("after", "before")
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9._]{0,127}$")
 
 
@@ -118,13 +132,58 @@ def _operation(body: dict[str, Any]) -> str | None:
 
 @dataclass(slots=True)
 class OperationFault:
-    """Fail calls of one operation: the next ``count`` calls, or each with ``probability``."""
+    """Fail calls of one operation: the next ``count`` calls, or each with ``probability``.
+
+    ``drop`` ("after" or "before") closes the connection instead of answering with an error.
+    """
 
     status: int
     count: int | None
     probability: float | None
     code: str = ""
     message: str = ""
+    drop: str = ""
+
+    def fires(self, rng: random.Random) -> bool:
+        """Whether this call is hit (consumes one of ``count``)."""
+        if self.count is not None:
+            if self.count <= 0:
+                return False
+            self.count -= 1
+            return True
+        return self.probability is not None and rng.random() < self.probability
+
+    @property
+    def spent(self) -> bool:
+        """True once a counted fault has hit all its calls."""
+        return self.count is not None and self.count <= 0
+
+
+def _chance(body: dict[str, Any]) -> tuple[int | None, float | None]:
+    """(count, probability) of an operation fault; the next call alone when neither is given."""
+    count = _whole(body, "count", 1)
+    probability = body.get("probability")
+    if probability is not None:
+        if isinstance(probability, bool) or not isinstance(probability, int | float):
+            raise _bad(f"'probability' must be a number in 0..1, got {probability!r}.")
+        probability = float(probability)
+        if not 0.0 <= probability <= 1.0:
+            raise _bad(f"'probability' must be a number in 0..1, got {probability!r}.")
+    if count is None and probability is None:
+        count = 1
+    return count, probability
+
+
+def drop_fault(body: dict[str, Any]) -> tuple[str, OperationFault]:
+    """The (operation, fault) a ``drop_connection`` body asks for (validated; bad -> 400)."""
+    moment = body.get("drop_connection")
+    if moment not in DROP_MOMENTS:
+        raise _bad(f'\'drop_connection\' must be "after" or "before", got {moment!r}.')
+    operation = _operation(body)
+    if operation is None:
+        raise _bad("'operation' (e.g. SendEmail) is required with 'drop_connection'.")
+    count, probability = _chance(body)
+    return operation, OperationFault(0, count, probability, drop=str(moment))
 
 
 def operation_fault(body: dict[str, Any]) -> tuple[str, OperationFault]:
@@ -149,16 +208,7 @@ def operation_fault(body: dict[str, Any]) -> tuple[str, OperationFault]:
     else:
         default_message = f"{code} (injected by the sesflow emulator)."
     message = _text(body, "message") or default_message
-    count = _whole(body, "count", 1)
-    probability = body.get("probability")
-    if probability is not None:
-        if isinstance(probability, bool) or not isinstance(probability, int | float):
-            raise _bad(f"'probability' must be a number in 0..1, got {probability!r}.")
-        probability = float(probability)
-        if not 0.0 <= probability <= 1.0:
-            raise _bad(f"'probability' must be a number in 0..1, got {probability!r}.")
-    if count is None and probability is None:
-        count = 1
+    count, probability = _chance(body)
     return operation, OperationFault(status, count, probability, code, message)
 
 
@@ -169,6 +219,7 @@ class Faults:
     fail_export_jobs: int = 0
     export_error_message: str = "Export failed (injected by the sesflow emulator)."
     operations: dict[str, OperationFault] = field(default_factory=dict)
+    drops: dict[str, OperationFault] = field(default_factory=dict)
     latency_ms: dict[str, float] = field(default_factory=dict)
     truncate_downloads: int = 0
     stray_seconds: float = 0.0
@@ -187,16 +238,20 @@ class Faults:
                 f"Unknown fault field(s): {', '.join(unknown)}. Known: {', '.join(sorted(_KNOWN_KEYS))}."
             )
         wants_error = "status" in body or "error_code" in body
+        wants_drop = "drop_connection" in body
         if "latency_ms" in body and wants_error:
             raise _bad("Give 'latency_ms' or 'status'/'error_code' in one fault, not both.")
-        if not wants_error and "latency_ms" not in body:
+        if wants_drop and (wants_error or "latency_ms" in body or "message" in body):
+            raise _bad("Give 'drop_connection' without 'status', 'error_code', 'message' or 'latency_ms'.")
+        if not wants_error and not wants_drop and "latency_ms" not in body:
             for key in ("message", "count", "probability"):
                 if key in body:
                     raise _bad(f"'{key}' only goes with 'status' or 'error_code'.")
         if not (_FAULT_KEYS & set(body)) and not wants_error:
             raise _bad(
-                "No fault given: use fail_export_jobs, operation + status/error_code, latency_ms, "
-                "truncate_downloads, expire_urls, stray_seconds or repeat_records."
+                "No fault given: use fail_export_jobs, operation + status/error_code, operation + "
+                "drop_connection, latency_ms, truncate_downloads, expire_urls, stray_seconds or "
+                "repeat_records."
             )
         fail_jobs = _whole(body, "fail_export_jobs")
         export_message = _text(body, "error_message")
@@ -207,6 +262,7 @@ class Faults:
         if (delay := _amount(body, "latency_ms")) is not None:
             latency = (_operation(body) or "*", delay)
         injected = operation_fault(body) if wants_error else None
+        dropped = drop_fault(body) if wants_drop else None
         if "expire_urls" in body and not isinstance(body["expire_urls"], bool):
             raise _bad(f"'expire_urls' must be true or false, got {body['expire_urls']!r}.")
         # Everything is valid: apply.
@@ -224,6 +280,8 @@ class Faults:
             self.latency_ms[latency[0]] = latency[1]
         if injected is not None:
             self.operations[injected[0]] = injected[1]
+        if dropped is not None:
+            self.drops[dropped[0]] = dropped[1]
 
     def latency_for(self, operation: str) -> float:
         """Injected latency in milliseconds for one call of ``operation``."""
@@ -234,17 +292,22 @@ class Faults:
     def check_operation(self, operation: str) -> None:
         """Raise the injected error if this call of ``operation`` must fail."""
         fault = self.operations.get(operation)
-        if fault is None:
+        if fault is None or not fault.fires(self.rng):
             return
-        if fault.count is not None:
-            if fault.count <= 0:
-                return
-            fault.count -= 1
-            if fault.count == 0 and fault.probability is None:
-                del self.operations[operation]
-        elif fault.probability is not None and self.rng.random() >= fault.probability:
-            return
+        if fault.spent:
+            del self.operations[operation]
         raise ApiError(fault.code, fault.message, fault.status, sender_fault=fault.status < 500)
+
+    def take_drop(self, operation: str) -> str | None:
+        """ "after" or "before" when this call of ``operation`` must lose its connection, else None."""
+        if not self.drops:
+            return None
+        fault = self.drops.get(operation)
+        if fault is None or not fault.fires(self.rng):
+            return None
+        if fault.spent:
+            del self.drops[operation]
+        return fault.drop
 
     def take_export_failure(self) -> str | None:
         """The error message for a new export job that must fail, or None."""

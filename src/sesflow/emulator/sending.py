@@ -49,6 +49,44 @@ def bad_request(protocol: str, message: str) -> ApiError:
     return ApiError("BadRequestException", message)
 
 
+_TAG_TEXT = re.compile(r"^[A-Za-z0-9_-]{0,256}$")
+MAX_TAG_LENGTH = 256
+
+
+def check_tags(protocol: str, tags: list[tuple[str, str]]) -> None:
+    """Refuse message tags SES refuses: names and values of ASCII letters, digits, ``_`` and ``-``, at most
+    256 characters, and a name that is not empty."""
+    for name, value in tags:
+        if not name or not _TAG_TEXT.match(name):
+            raise bad_request(
+                protocol,
+                f"Invalid tag name <{name}>: only alphanumeric ASCII characters, '_', and '-' are allowed"
+                f" (1 to {MAX_TAG_LENGTH} characters).",
+            )
+        if not _TAG_TEXT.match(value):
+            raise bad_request(
+                protocol,
+                f"Invalid tag value <{value}>: only alphanumeric ASCII characters, '_', and '-' are allowed"
+                f" (at most {MAX_TAG_LENGTH} characters).",
+            )
+
+
+def header_tags(protocol: str, values: list[str]) -> list[tuple[str, str]]:
+    """The tags of ``X-SES-MESSAGE-TAGS`` headers (``name=value`` pairs separated by commas)."""
+    tags: list[tuple[str, str]] = []
+    for value in values:
+        for pair in value.split(","):
+            if not pair.strip():
+                continue
+            name, sep, tag = pair.partition("=")
+            if not sep:
+                raise bad_request(
+                    protocol, f"Invalid X-SES-MESSAGE-TAGS entry <{pair.strip()}>: expected name=value."
+                )
+            tags.append((name.strip(), tag.strip()))
+    return tags
+
+
 _PLAIN = re.compile(r"^\s*(?:[^<>\",;:()\[\]\\]*<)?([^\s<>\",;:()\[\]\\]+@[^\s<>\",;:()\[\]\\]+)>?\s*$")
 
 
@@ -152,11 +190,10 @@ class Sender:
         # SES honours these two headers of a raw message (and removes them before delivery).
         if out.configuration_set is None and fields.get("x-ses-configuration-set"):
             out.configuration_set = fields["x-ses-configuration-set"][0]
-        for value in fields.get("x-ses-message-tags", []):
-            for pair in value.split(","):
-                name, sep, tag = pair.partition("=")
-                if sep and name.strip():
-                    out.tags.append((name.strip(), tag.strip()))
+        # Tags given as API parameters win: SES does not join them with the header's.
+        if not out.tags:
+            out.tags = header_tags(protocol, fields.get("x-ses-message-tags", []))
+        check_tags(protocol, out.tags)
         if out.from_address is None or not out.destinations:
             if out.from_address is None:
                 out.from_address = bare_address(fields.get("from", [""])[0])

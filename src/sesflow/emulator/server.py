@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import struct
 import threading
 import time
 import urllib.error
@@ -16,7 +17,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sesflow.emulator.app import EmulatorApp, create_app
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from sesflow.emulator.app import CONNECTION_EXTENSION, EmulatorApp, create_app
 from sesflow.emulator.config import EmulatorConfig
 from sesflow.errors import ConfigError, EmulatorError
 
@@ -31,12 +34,22 @@ class _QuietTruncation(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietTruncation())
 
 
-def _http_impl() -> str:
-    try:
-        import httptools  # noqa: F401
-    except ImportError:
-        return "h11"
-    return "httptools"
+class DroppableProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol that lets the app close a connection without answering.
+
+    Each request's scope carries ``extensions["sesflow.connection"]["abort"]``: it resets the TCP connection
+    (SO_LINGER 0, so the client sees a reset rather than an orderly close) for the ``drop_connection`` fault.
+    """
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = {CONNECTION_EXTENSION: {"abort": self._abort}}
+
+    def _abort(self) -> None:
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -67,7 +80,7 @@ def _uvicorn_server(app: EmulatorApp, config: EmulatorConfig) -> Any:
         log_level="warning",
         access_log=False,
         lifespan="on",
-        http=_http_impl(),
+        http=DroppableProtocol,
         loop="asyncio",
         timeout_keep_alive=30,
     )

@@ -54,6 +54,10 @@ class Response:
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     stream: AsyncIterator[bytes] | None = None
     declared_length: int | None = None  # > len(body): announce this length, send body, drop the connection
+    drop: bool = False  # no answer at all: the connection is closed (the drop_connection fault)
+
+
+DROPPED = Response(0, drop=True)
 
 
 class ApiError(Exception):

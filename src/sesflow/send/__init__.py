@@ -1,33 +1,57 @@
-"""Sending through SES: the transport, the per-recipient rate limiter, retries and the Mailer.
+"""Sending through SES: transports, the per-recipient rate limiters, retries and the Mailer.
 
-Public names: ``Mailer``, ``SESTransport``, ``SendResult`` (re-exported by ``sesflow``), plus the
-``Transport`` and ``RateLimiter`` protocols, ``GCRALimiter``, ``RetryPolicy`` and ``RawEmail`` for those
-who plug in their own parts.
+Public names: ``Mailer``, ``SendResult`` and the transports ``SESTransport`` (signs and sends itself),
+``BotocoreTransport`` (through a boto3 client) and ``MemoryTransport`` (keeps messages, for tests); the
+limiters ``GCRALimiter`` (in-process) and ``RedisLimiter`` (one rate across processes and hosts);
+``RetryPolicy``; and the protocols ``Transport``, ``RateLimiter`` and ``Permit`` for those who plug in their
+own parts. ``sesflow.send(message, ...)``, the one-call send, is ``sesflow.send.oneshot.send``.
 """
 
 from __future__ import annotations
 
+from sesflow.send.boto import BotocoreTransport
 from sesflow.send.checks import MAX_ENCODED_BYTES, MAX_RECIPIENTS
 from sesflow.send.limiter import GCRALimiter, Permit, RateLimiter
-from sesflow.send.mailer import Mailer
+from sesflow.send.limits import REDIS_URL_VARIABLE
+from sesflow.send.mailer import DEFAULT_RATE, Mailer
+from sesflow.send.memory import MemoryTransport, StoredMessage
+from sesflow.send.redis_limiter import RedisLimiter, default_key
 from sesflow.send.result import SendResult, SendStatus, nodemailer_message_id
 from sesflow.send.retry import NO_RETRY, RetryPolicy
-from sesflow.send.transport import API_CHOICES, RawEmail, SESTransport, Transport
+from sesflow.send.ses import SESTransport
+from sesflow.send.transport import (
+    API_CHOICES,
+    RawEmail,
+    SendQuota,
+    SESAccount,
+    SESEndpoint,
+    Transport,
+)
 
 __all__ = [
     "API_CHOICES",
+    "DEFAULT_RATE",
     "MAX_ENCODED_BYTES",
     "MAX_RECIPIENTS",
     "NO_RETRY",
+    "REDIS_URL_VARIABLE",
+    "BotocoreTransport",
     "GCRALimiter",
     "Mailer",
+    "MemoryTransport",
     "Permit",
     "RateLimiter",
     "RawEmail",
+    "RedisLimiter",
     "RetryPolicy",
+    "SESAccount",
+    "SESEndpoint",
     "SESTransport",
+    "SendQuota",
     "SendResult",
     "SendStatus",
+    "StoredMessage",
     "Transport",
+    "default_key",
     "nodemailer_message_id",
 ]

@@ -1,4 +1,5 @@
-"""The checks a message must pass before any request goes out: recipients present, at most 50, size in limits.
+"""The checks a message must pass before any request goes out: recipients present, at most 50, size in
+limits, SES options known to the API. The Mailer runs them, whatever the transport.
 
 SES refuses these itself, but only after the rate limiter spent a slot on them, and a refused 51-recipient
 message tells nobody which limit it hit; checked here, nothing is sent and the error names the problem.
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sesflow.errors import MessageError
+from sesflow.send.params import option_params
+from sesflow.send.transport import RawEmail
 
 MAX_RECIPIENTS = 50
 """SES accepts at most 50 recipients (to + cc + bcc) per message."""
@@ -51,4 +54,18 @@ def check_size(raw: bytes, api: str) -> None:
         )
 
 
-__all__ = ["MAX_ENCODED_BYTES", "MAX_RECIPIENTS", "check_recipients", "check_size", "encoded_size"]
+def check_email(email: RawEmail, api: str) -> None:
+    """Raise MessageError when ``email`` cannot be sent through the SES ``api`` as given; nothing is sent."""
+    check_recipients(email.to)
+    check_size(email.raw, api)
+    option_params(email.options, api)
+
+
+__all__ = [
+    "MAX_ENCODED_BYTES",
+    "MAX_RECIPIENTS",
+    "check_email",
+    "check_recipients",
+    "check_size",
+    "encoded_size",
+]

@@ -7,7 +7,7 @@ and session SESTransport builds, so behaviour matches boto3: the endpoint (``cli
 honours ``endpoint_url=``, ``AWS_ENDPOINT_URL_SESV2``/``AWS_ENDPOINT_URL_SES``, FIPS and dual-stack settings),
 the region and signing name, the credentials (frozen per request, so refreshable ones refresh), the user agent
 and the CA bundle (``ca_bundle``/``AWS_CA_BUNDLE``, ``REQUESTS_CA_BUNDLE``, else botocore's). When a proxy
-applies to the endpoint, ``direct_sender`` returns None and the transport keeps botocore's path.
+applies to the endpoint, ``direct_sender`` returns None: botocore (``BotocoreTransport``) must send then.
 """
 
 from __future__ import annotations
@@ -132,15 +132,11 @@ def direct_sender(
 ) -> DirectSender | None:
     """A DirectSender sending where and as whom ``client`` (built from the boto3 ``session``) would; None
     when a proxy applies to the endpoint (then botocore, which speaks to proxies, must send)."""
-    from botocore.utils import get_environ_proxies
     from botocore.validate import validate_parameters
 
     endpoint_url: str = client.meta.endpoint_url
-    proxies = client.meta.config.proxies
-    if proxies is None:  # as botocore decides: the client config's proxies, else the environment's
-        proxies = get_environ_proxies(endpoint_url)
     scheme = endpoint_url.split(":", 1)[0].lower()
-    if proxies.get(scheme) or scheme not in ("http", "https"):
+    if proxy_for(client) is not None or scheme not in ("http", "https"):
         return None
     service_model = client.meta.service_model
     operation = service_model.operation_model("SendEmail" if api == "v2" else "SendRawEmail")
@@ -165,6 +161,19 @@ def direct_sender(
         connections=connections,
         validate=validate,
     )
+
+
+def proxy_for(client: Any) -> str | None:
+    """The proxy botocore would send ``client``'s requests through, or None: the client config's proxies,
+    else the environment's (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), as botocore decides."""
+    from botocore.utils import get_environ_proxies
+
+    endpoint_url: str = client.meta.endpoint_url
+    proxies = client.meta.config.proxies
+    if proxies is None:
+        proxies = get_environ_proxies(endpoint_url)
+    found = proxies.get(endpoint_url.split(":", 1)[0].lower())
+    return str(found) if found else None
 
 
 def _user_agent(client: Any) -> str:
@@ -192,4 +201,4 @@ def _ssl_context(session: Any) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=path if isinstance(path, str) else None)
 
 
-__all__ = ["DirectSender", "direct_sender"]
+__all__ = ["DirectSender", "direct_sender", "proxy_for"]

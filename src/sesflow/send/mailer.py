@@ -1,14 +1,16 @@
 """The ``Mailer``: composes messages, paces them through a rate limiter, sends them on parallel connections
 and retries what SES certainly did not take.
 
-The core is a pool of ``max_connections`` threads (boto3 is synchronous); ``asend``/``asend_many`` are thin
-async faces over the same futures. ``send_many`` keeps at most ``2 * max_connections`` messages in hand, so
-an iterable of a million messages never holds more than a few dozen of them, composed or not.
+The core is a pool of ``max_connections`` threads (the transports are synchronous); ``asend``/``asend_many``
+are thin async faces over the same futures. ``send_many`` keeps at most ``2 * max_connections`` messages in
+hand, so an iterable of a million messages never holds more than a few dozen of them, composed or not. The
+Mailer owns (and closes) the transport and limiter it built, and leaves alone the ones it was handed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import queue
 import threading
 import time
@@ -16,62 +18,150 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Ma
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from sesflow.errors import ConfigError, MessageError, OutcomeUnknownError, SendError
+from sesflow.errors import (
+    ConfigError,
+    DailyQuotaExceededError,
+    MessageError,
+    OutcomeUnknownError,
+    SendError,
+    ThrottlingError,
+)
 from sesflow.mime import Composed, Message, compose
-from sesflow.send.limiter import GCRALimiter, RateLimiter
+from sesflow.send.checks import check_email
+from sesflow.send.limiter import RateLimiter
+from sesflow.send.limits import choose_limiter
 from sesflow.send.result import SendResult, nodemailer_message_id
 from sesflow.send.retry import RetryPolicy
-from sesflow.send.transport import RawEmail, Transport
+from sesflow.send.ses import open_transport
+from sesflow.send.transport import RawEmail, SESEndpoint, Transport
+
+if TYPE_CHECKING:
+    import boto3
 
 Sendable: TypeAlias = Message | Composed
 
 
+class _Default(enum.Enum):
+    RATE = "the account's rate when the transport can ask SES, else no limit"
+
+
+DEFAULT_RATE = _Default.RATE
+"""``rate`` not given: ``"auto"`` for a transport that can ask SES for the account's rate, else no limit."""
+
+RateSetting: TypeAlias = float | Literal["auto"] | _Default | None
+"""What ``rate=`` takes: recipients per second, ``"auto"``, None (no limit), or nothing (``DEFAULT_RATE``)."""
+
+
 class Mailer:
-    """Sends messages through a transport at a rate SES accepts, on ``max_connections`` parallel requests.
+    """Sends messages at a rate SES accepts, on ``max_connections`` parallel requests.
 
-    ``rate`` counts recipients per second (to + cc + bcc), as SES does: ``None`` for no limit, a number, or
-    ``"auto"`` to read the account's maximum sending rate from SES once, now. ``limiter`` replaces the
-    in-process limiter (for example with one shared by several processes); then leave ``rate`` unset.
-    ``retry`` says how throttled, 5xx and unreachable sends are retried (each retry waits for the limiter
-    again). Per-message SES options come from ``Message.ses``, updated by the ``ses`` argument of a send.
+    Give it a ``transport``, or let it build one and close it with itself: ``SESTransport`` from ``region``,
+    ``endpoint_url``, ``session`` and ``api`` (``"v2"`` SendEmail, ``"v1"`` SendRawEmail), as boto3 takes
+    them, bounded by ``connect_timeout``/``read_timeout``; ``BotocoreTransport`` when a proxy applies.
 
-    >>> with Mailer(SESTransport(region="eu-west-1"), rate="auto", max_connections=8) as mailer:
-    ...     result = mailer.send(message)
+    ``rate`` counts recipients per second (to + cc + bcc), as SES does. Not given, it is ``"auto"`` (the
+    account's maximum, one GetAccount call on first use) for a transport that can ask SES, and no limit for
+    one that cannot (``MemoryTransport``); ``None`` means no limit. Throttling answers step the rate down, and
+    it climbs back, so a rate too high slows sending instead of failing messages. ``redis_url`` (default: the
+    ``SESFLOW_REDIS_URL`` environment variable) shares one rate, and ``daily_quota`` (recipients per rolling
+    24 hours, or ``"auto"``), between every process using that Redis and ``redis_key`` (default
+    ``sesflow:REGION:default``); ``limiter`` takes any RateLimiter instead. ``retry`` says how throttled, 5xx
+    and unreachable sends are retried (each retry waits for the limiter again). Per-message SES options come
+    from ``Message.ses``, updated by the ``ses`` argument of a send.
+
+    >>> with Mailer(region="eu-west-1", max_connections=8) as mailer:
+    ...     mailer.send(message).raise_for_error()
     """
 
     def __init__(
         self,
-        transport: Transport,
-        rate: float | Literal["auto"] | None = None,
+        transport: Transport | None = None,
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        session: boto3.Session | None = None,
+        api: str | None = None,
+        rate: RateSetting = DEFAULT_RATE,
+        limiter: RateLimiter | None = None,
+        redis_url: str | None = None,
+        redis_key: str | None = None,
+        daily_quota: int | Literal["auto"] | None = None,
         max_connections: int = 10,
         retry: RetryPolicy | None = None,
-        *,
-        limiter: RateLimiter | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
     ) -> None:
         if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
             raise ConfigError(
                 f"max_connections must be a whole number of at least 1, not {max_connections!r}",
                 hint="Use --connections 1 or more.",
             )
-        if limiter is not None and rate is not None:
-            raise ConfigError("Pass either rate or limiter, not both.")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        self._owns_transport = transport is None
+        if transport is None:
+            transport = open_transport(
+                region,
+                endpoint_url,
+                session,
+                api or "v2",
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                max_connections=max_connections,
+            )
+        else:
+            settings = {"region": region, "endpoint_url": endpoint_url, "session": session, "api": api}
+            given = [name for name, value in settings.items() if value is not None]
+            if given:
+                raise ConfigError(
+                    f"Pass either a transport or {', '.join(given)}, not both: the transport decides them.",
+                    hint="Mailer(region=..., ...) builds its own transport; Mailer(transport) uses yours.",
+                )
+            if not isinstance(transport, Transport):
+                raise ConfigError(
+                    f"transport must have send_raw/asend_raw/close/aclose, not {type(transport).__name__}"
+                )
         self._transport = transport
+        endpoint = transport if isinstance(transport, SESEndpoint) else None
+        self._region = endpoint.region if endpoint is not None else "us-east-1"
+        self._api = endpoint.api if endpoint is not None else "v2"
+        try:
+            self._limiter, self._owns_limiter = choose_limiter(
+                transport,
+                region=self._region,
+                rate=None if rate is DEFAULT_RATE else rate,
+                rate_given=rate is not DEFAULT_RATE,
+                limiter=limiter,
+                redis_url=redis_url,
+                redis_key=redis_key,
+                daily_quota=daily_quota,
+            )
+        except BaseException:
+            if self._owns_transport:
+                transport.close()
+            raise
         self._max_connections = max_connections
         self._retry = retry or RetryPolicy()
-        if limiter is None and rate is not None:
-            limiter = GCRALimiter(_resolve_rate(rate, transport))
-        self._limiter = limiter
-        transport.prepare(max_connections)
         self._executor = ThreadPoolExecutor(max_workers=max_connections, thread_name_prefix="sesflow-send")
         self._pending: set[Future[SendResult]] = set()
         self._pending_lock = threading.Lock()
         self._closed = False
 
     @property
+    def transport(self) -> Transport:
+        """The transport the messages go through (built by this Mailer, or the one it was given)."""
+        return self._transport
+
+    @property
+    def limiter(self) -> RateLimiter | None:
+        """The rate limiter every send waits for, or None when sends are not limited."""
+        return self._limiter
+
+    @property
     def rate(self) -> float | None:
-        """The limit in recipients per second, or None when sends are not limited."""
+        """The limit now in recipients per second, or None when sends are not limited."""
         return None if self._limiter is None else self._limiter.rate
 
     @property
@@ -142,12 +232,19 @@ class Mailer:
             wait(pending)
 
     def close(self) -> None:
-        """Finish the queued sends, then stop the connection threads. The transport stays open."""
+        """Finish the queued sends, then stop the connection threads and close what this Mailer built (the
+        transport and limiter); a transport or limiter it was handed stays open."""
         if self._closed:
             return
         self._closed = True
         self.flush()
         self._executor.shutdown(wait=True)
+        if self._owns_limiter and self._limiter is not None:
+            close = getattr(self._limiter, "close", None)
+            if close is not None:
+                close()
+        if self._owns_transport:
+            self._transport.close()
 
     def __enter__(self) -> Mailer:
         return self
@@ -158,6 +255,18 @@ class Mailer:
         self.close()
 
     # -- async face ---------------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Async twin of ``close``: the event loop keeps running while the queued sends finish."""
+        await asyncio.to_thread(self.close)
+
+    async def __aenter__(self) -> Mailer:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
 
     async def asend(self, message: Sendable, *, ses: Mapping[str, Any] | None = None) -> SendResult:
         """Async twin of ``send``: the event loop keeps running while the message goes out."""
@@ -223,59 +332,68 @@ class Mailer:
         email = RawEmail(
             raw=composed.raw, from_=composed.envelope.from_, to=tuple(composed.envelope.to), options=options
         )
-        self._transport.check(email)
+        check_email(email, self._api)
         return self._send_with_retries(email, composed, message)
 
     def _send_with_retries(self, email: RawEmail, composed: Composed, message: Sendable) -> SendResult:
         started = time.monotonic()
-        attempts = 0
+        attempts = 0  # requests made
+        tries = 0  # what the retry policy counts: requests, and waits for the limiter that failed
         while True:
-            attempts += 1
-            permit = None if self._limiter is None else self._limiter.acquire(len(email.to))
+            tries += 1
+            unknown = False
             try:
-                ses_id = self._transport.send_raw(email)
-            except SendError as exc:
-                error = exc
-            else:
+                permit = None if self._limiter is None else self._limiter.acquire(len(email.to))
+            except DailyQuotaExceededError as refused:
                 return SendResult(
-                    status="sent",
-                    envelope=composed.envelope,
-                    message_id=nodemailer_message_id(ses_id, self._transport.region),
-                    response=ses_id,
-                    accepted_at=datetime.now(UTC),
-                    attempts=attempts,
-                    message=message,
+                    "failed", composed.envelope, attempts=attempts, error=refused, message=message
                 )
-            finally:
-                if permit is not None:
-                    permit.release()
-            delay = None
-            if not isinstance(error, OutcomeUnknownError):
-                delay = self._retry.next_delay(error, attempts, time.monotonic() - started)
+            except SendError as unavailable:  # the limiter could not decide (Redis, SES's quota): not sent
+                error: SendError = unavailable
+            else:
+                attempts += 1
+                try:
+                    ses_id = self._transport.send_raw(email)
+                except SendError as exc:
+                    error = exc
+                    unknown = isinstance(error, OutcomeUnknownError)
+                    throttled = isinstance(error, ThrottlingError)
+                    if permit is not None:
+                        # Only an unknown outcome may have been taken by SES; throttling teaches the limiter.
+                        permit.release(sent=unknown, throttled=throttled)
+                        if throttled:
+                            # The limiter slowed down: a throttled send waits its turn again without using
+                            # up an attempt, so a rate set too high slows sending instead of failing messages.
+                            tries -= 1
+                except BaseException:
+                    if permit is not None:
+                        permit.release(sent=False)
+                    raise
+                else:
+                    if permit is not None:
+                        permit.release()
+                    return SendResult(
+                        status="sent",
+                        envelope=composed.envelope,
+                        message_id=nodemailer_message_id(ses_id, self._region),
+                        response=ses_id,
+                        accepted_at=datetime.now(UTC),
+                        attempts=attempts,
+                        message=message,
+                    )
+            # An unknown outcome is never resent: SES may have taken it, and has no idempotency key.
+            delay = (
+                None if unknown else self._retry.next_delay(error, max(tries, 1), time.monotonic() - started)
+            )
             if delay is None:
                 return SendResult(
-                    status="unknown" if isinstance(error, OutcomeUnknownError) else "failed",
+                    status="unknown" if unknown else "failed",
                     envelope=composed.envelope,
                     attempts=attempts,
                     error=error,
                     message=message,
                 )
             time.sleep(delay)
-
-
-def _resolve_rate(rate: float | str, transport: Transport) -> float:
-    if rate == "auto":
-        value = transport.max_send_rate()
-        if value <= 0:
-            raise ConfigError(f"SES reports a maximum send rate of {value}; cannot send.")
-        return value
-    if isinstance(rate, str | bool) or not isinstance(rate, int | float):
-        raise ConfigError(
-            f"rate must be a positive number or 'auto', not {rate!r}", hint="Use --rate N or auto."
-        )
-    if not rate > 0:
-        raise ConfigError(f"rate must be positive, not {rate!r}", hint="Use --rate N (N > 0) or --rate auto.")
-    return float(rate)
 
 
 async def _aiter(messages: Iterable[Sendable] | AsyncIterable[Sendable]) -> AsyncIterator[Sendable]:
@@ -287,4 +405,4 @@ async def _aiter(messages: Iterable[Sendable] | AsyncIterable[Sendable]) -> Asyn
             yield message
 
 
-__all__ = ["Mailer"]
+__all__ = ["DEFAULT_RATE", "Mailer", "RateSetting", "Sendable"]

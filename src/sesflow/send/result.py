@@ -51,6 +51,15 @@ class SendResult:
         """True when SES accepted the message."""
         return self.status == "sent"
 
+    def raise_for_error(self) -> SendResult:
+        """This result when the message was sent; else raise its error (``OutcomeUnknownError`` for status
+        "unknown": SES may have taken it). Chainable: ``mailer.send(m).raise_for_error().message_id``."""
+        if self.status == "sent":
+            return self
+        if self.error is not None:
+            raise self.error
+        raise SendError(f"The message was not sent (status {self.status}).")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (the shape ``sesflow send --json`` prints)."""
         error: dict[str, Any] | None = None
