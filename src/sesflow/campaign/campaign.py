@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 from sesflow.campaign.content import CampaignContent, resolve_content
@@ -47,8 +48,11 @@ class Campaign:
 
     ``recipients`` (an iterable of mappings) replaces the file's ``recipients:``. ``ledger`` replaces the
     file's ``ledger:`` (a path, a ``postgresql://`` URL or a postgres connection name). ``endpoint_url`` and
-    ``region`` replace ``ses:``'s. ``transport`` sends through a transport you built (not closed here);
-    ``limiter`` shares a rate with other processes (then ``rate`` is ignored).
+    ``region`` replace ``ses:``'s. ``transport`` sends through a transport you built (not closed here).
+    ``rate`` replaces the file's: recipients per second, ``"auto"`` (the account's maximum; the default) or
+    None (no limit). ``redis_url`` (default: the ``SESFLOW_REDIS_URL`` environment variable) shares the rate
+    with every process using that Redis, as the Mailer does; it is never stored in the ledger. ``limiter``
+    replaces all that with a limiter you built.
     """
 
     def __init__(
@@ -62,8 +66,10 @@ class Campaign:
         region: str | None = None,
         transport: Transport | None = None,
         limiter: RateLimiter | None = None,
+        redis_url: str | None = None,
+        redis_key: str | None = None,
         retry: RetryPolicy | None = None,
-        rate: float | str | None = None,
+        rate: float | str | EllipsisType | None = ...,
         connections: int | None = None,
         settle: str | float | None = None,
         _record: CampaignRecord | None = None,
@@ -76,7 +82,9 @@ class Campaign:
         stored = json.loads(_record.settings) if _record is not None else {}
         spec_ses = self._spec.ses.model_dump() if self._spec is not None else stored.get("ses", {})
         self._settings: dict[str, Any] = {
-            "rate": rate if rate is not None else (self._spec.rate if self._spec else stored.get("rate")),
+            "rate": rate
+            if rate is not ...
+            else (self._spec.rate if self._spec else stored.get("rate", "auto")),
             "connections": connections
             or (self._spec.connections if self._spec else stored.get("connections", 10)),
             "ses": {
@@ -101,6 +109,7 @@ class Campaign:
         )
         self._transport = transport
         self._limiter = limiter
+        self._redis = (redis_url, redis_key)
         self._retry = retry
         self._content: CampaignContent | None = (
             CampaignContent.from_json(_record.content) if _record is not None else None
@@ -344,6 +353,8 @@ class Campaign:
                 connections=int(self._settings["connections"]),
                 rate=self._settings["rate"],
                 limiter=self._limiter,
+                redis_url=self._redis[0],
+                redis_key=self._redis[1],
                 retry=self._retry,
                 on_progress=on_progress,
                 stop=stop,

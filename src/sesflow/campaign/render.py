@@ -128,7 +128,14 @@ class Renderer:
             parse_one("to", name, email, email)
         except MessageError as exc:
             raise RowProblem(exc.message.removeprefix("to: "), content.email_column) from None
-        context: dict[str, Any] = {"recipient": dict(values), "campaign": content.name, **values}
+        # One dict holds the globals and the row: each template renders on it directly (shared=True), which
+        # spares Jinja a ChainMap of globals and variables per template (a third of the render time).
+        context: dict[str, Any] = {
+            **self._plain.globals,
+            "recipient": dict(values),
+            "campaign": content.name,
+            **values,
+        }
         url = None
         if self._unsubscribe is not None:
             url = self._run(self._unsubscribe, context, "unsubscribe.url").strip()
@@ -150,7 +157,9 @@ class Renderer:
     @staticmethod
     def _run(template: Any, context: Mapping[str, Any], where: str) -> str:
         try:
-            return str(template.render(context))
+            return str(
+                template.environment.concat(template.root_render_func(template.new_context(context, True)))
+            )
         except UndefinedError as exc:
             text = str(exc.message or exc)
             match = _UNDEFINED.match(text)

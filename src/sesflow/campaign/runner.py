@@ -21,12 +21,12 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sesflow.campaign.content import CampaignContent
 from sesflow.campaign.ledger import CampaignRecord, LedgerCounts, LedgerLocation, LedgerSession, Outcome
 from sesflow.campaign.render import MessageFactory, Renderer, RowProblem
-from sesflow.campaign.transport import LedgerTransport
+from sesflow.campaign.transport import ledger_transport
 from sesflow.campaign.workers import Worker, bury_dead
 from sesflow.campaign.writer import ClaimRefused, LedgerLost, LedgerWriter
 from sesflow.errors import (
@@ -131,8 +131,10 @@ class Runner:
         transport: Transport,
         *,
         connections: int = 10,
-        rate: float | Literal["auto"] | None = None,
+        rate: float | Literal["auto"] | None = "auto",
         limiter: RateLimiter | None = None,
+        redis_url: str | None = None,
+        redis_key: str | None = None,
         retry: RetryPolicy | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         stop: threading.Event | None = None,
@@ -144,6 +146,8 @@ class Runner:
         self._connections = connections
         self._rate = rate
         self._limiter = limiter
+        self._redis_url = redis_url
+        self._redis_key = redis_key
         self._retry = retry
         self._on_progress = on_progress
         self._stop = stop or threading.Event()
@@ -176,12 +180,16 @@ class Runner:
             self._writer = LedgerWriter(writer_session, campaign_id, worker.id)
             renderer = Renderer(self._content)
             factory = MessageFactory(self._content, campaign_id)
+            limits: dict[str, Any] = (
+                {"limiter": self._limiter}
+                if self._limiter is not None
+                else {"rate": self._rate, "redis_url": self._redis_url, "redis_key": self._redis_key}
+            )
             mailer = Mailer(
-                LedgerTransport(self._transport, self._writer),
-                rate=None if self._limiter is not None else self._rate,
+                ledger_transport(self._transport, self._writer),
                 max_connections=self._connections,
                 retry=self._retry,
-                limiter=self._limiter,
+                **limits,
             )
             try:
                 ended = self._loop(main, worker, renderer, factory, mailer, started)

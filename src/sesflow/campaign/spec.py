@@ -190,7 +190,7 @@ class CampaignSpec(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
     configuration_set: str | None = None
-    rate: float | Literal["auto"] | None = None
+    rate: float | Literal["auto"] | None = "auto"
     connections: int = 10
     ledger: str | None = None
     sync: SyncSpec | None = None

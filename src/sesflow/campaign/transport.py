@@ -11,13 +11,14 @@ wrapped transport is not owned: closing it is its builder's business.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from sesflow.campaign.render import parse_ledger_id
 from sesflow.campaign.writer import ClaimRefused, LedgerWriter
-from sesflow.errors import OutcomeUnknownError, SendError
-from sesflow.send import RawEmail, Transport
+from sesflow.errors import ConfigError, OutcomeUnknownError, SendError
+from sesflow.send import RawEmail, SendQuota, SESAccount, SESEndpoint, Transport
 
 
 def row_of(options: Mapping[str, Any]) -> int | None:
@@ -36,40 +37,83 @@ class LedgerTransport:
         self._inner = inner
         self._writer = writer
 
-    @property
-    def region(self) -> str:
-        """The wrapped transport's region."""
-        return self._inner.region
-
-    def prepare(self, connections: int) -> None:
-        """Size the wrapped transport for ``connections`` parallel requests."""
-        self._inner.prepare(connections)
-
-    def check(self, email: RawEmail) -> None:
-        """The wrapped transport's checks."""
-        self._inner.check(email)
-
-    def send_raw(self, email: RawEmail) -> str:
-        """Claim the row (durably), then send; ClaimRefused/LedgerLost mean nothing was sent."""
+    def _claim(self, email: RawEmail) -> int:
         seq = row_of(email.options)
         if seq is None:
             raise ClaimRefused("the message carries no sesflow_id tag")
         self._writer.claim(seq)
+        return seq
+
+    def _refused(self, seq: int, exc: SendError) -> None:
+        if not isinstance(exc, OutcomeUnknownError):
+            # SES answered no (throttled, 5xx, refused connection): the row need not stay claimed while
+            # the Mailer backs off, so a crash during the wait leaves it pending, not unknown.
+            self._writer.release(seq)
+
+    def send_raw(self, email: RawEmail) -> str:
+        """Claim the row (durably), then send; ClaimRefused/LedgerLost mean nothing was sent."""
+        seq = self._claim(email)
         try:
             return self._inner.send_raw(email)
         except SendError as exc:
-            if not isinstance(exc, OutcomeUnknownError):
-                # SES answered no (throttled, 5xx, refused connection): the row need not stay claimed
-                # while the Mailer backs off, so a crash during the wait leaves it pending, not unknown.
-                self._writer.release(seq)
+            self._refused(seq, exc)
             raise
 
-    def max_send_rate(self) -> float:
-        """The account's maximum send rate, from the wrapped transport."""
-        return self._inner.max_send_rate()
+    async def asend_raw(self, email: RawEmail) -> str:
+        """Async twin of ``send_raw`` (the claim waits on a worker thread)."""
+        seq = await asyncio.to_thread(self._claim, email)
+        try:
+            return await self._inner.asend_raw(email)
+        except SendError as exc:
+            self._refused(seq, exc)
+            raise
 
     def close(self) -> None:
         """Nothing to close: the wrapped transport belongs to whoever built it."""
 
+    async def aclose(self) -> None:
+        """Nothing to close (see ``close``)."""
 
-__all__ = ["LedgerTransport", "row_of"]
+
+class SESLedgerTransport(LedgerTransport):
+    """A ``LedgerTransport`` around a transport that sends to SES: it shows the Mailer the same region,
+    API, request timeout and account quota, so checks, message ids and ``rate="auto"`` are the same."""
+
+    def __init__(self, inner: Transport, writer: LedgerWriter) -> None:
+        super().__init__(inner, writer)
+        assert isinstance(inner, SESEndpoint)
+        self._endpoint: SESEndpoint = inner
+
+    @property
+    def region(self) -> str:
+        """The wrapped transport's region."""
+        return self._endpoint.region
+
+    @property
+    def api(self) -> str:
+        """The wrapped transport's API."""
+        return self._endpoint.api
+
+    @property
+    def request_timeout(self) -> float:
+        """The wrapped transport's longest request."""
+        return self._endpoint.request_timeout
+
+    def send_quota(self) -> SendQuota:
+        """The account's limits, asked through the wrapped transport."""
+        if not isinstance(self._inner, SESAccount):
+            raise ConfigError(
+                f"{type(self._inner).__name__} cannot ask SES for the account's rate",
+                hint="Give the campaign a rate (a number of recipients per second).",
+            )
+        return self._inner.send_quota()
+
+
+def ledger_transport(inner: Transport, writer: LedgerWriter) -> LedgerTransport:
+    """The claiming transport for ``inner`` (with its SES faces when it has them)."""
+    if isinstance(inner, SESEndpoint):
+        return SESLedgerTransport(inner, writer)
+    return LedgerTransport(inner, writer)
+
+
+__all__ = ["LedgerTransport", "SESLedgerTransport", "ledger_transport", "row_of"]

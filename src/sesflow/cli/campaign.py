@@ -40,7 +40,15 @@ _LEDGER = typer.Option(
 )
 _ENDPOINT = typer.Option(None, "--endpoint-url", help="SES endpoint (e.g. http://127.0.0.1:8005).")
 _REGION = typer.Option(None, "--region", help="AWS region for SES.")
-_RATE = typer.Option(None, "--rate", help="Recipients per second, or auto (the account's maximum).")
+_RATE = typer.Option(
+    None, "--rate", help="Recipients per second, auto (the account's maximum), or none (no limit)."
+)
+_REDIS = typer.Option(
+    None,
+    "--redis-url",
+    help="Share the rate through this Redis (default: SESFLOW_REDIS_URL).",
+    show_default=False,
+)
 _CONNECTIONS = typer.Option(None, "--connections", help="Parallel requests.")
 _JSON = typer.Option(False, "--json", help="Print the result as one JSON object.")
 
@@ -54,21 +62,29 @@ def _console(stderr: bool = False) -> Console:
 def _rate(value: str | None) -> float | str | None:
     if value is None:
         return None
-    if value.strip().lower() == "auto":
-        return "auto"
+    if value.strip().lower() in ("auto", "none"):
+        return value.strip().lower()
     try:
         rate = float(value)
     except ValueError:
         rate = math.nan
     if not (math.isfinite(rate) and rate > 0):
-        raise ConfigError(f"--rate must be a positive number or auto, not {value!r}")
+        raise ConfigError(f"--rate must be a positive number, auto or none, not {value!r}")
     return rate
 
 
-def _campaign(target: str, ledger: str | None, **options: Any) -> Campaign:
+def _options(**given: Any) -> dict[str, Any]:
+    """The options given on the command line (``--rate none`` is a given None: no limit)."""
+    options = {key: value for key, value in given.items() if value is not None}
+    if options.get("rate") == "none":
+        options["rate"] = None
+    return options
+
+
+def _campaign(target: str, ledger: str | None, **given: Any) -> Campaign:
     from sesflow.campaign import Campaign
 
-    options = {key: value for key, value in options.items() if value is not None}
+    options = _options(**given)
     path = Path(target)
     if path.suffix in (".yaml", ".yml") or path.is_file():
         return Campaign.from_file(path, ledger=ledger, **options)
@@ -237,6 +253,7 @@ def send(
     region: str | None = _REGION,
     rate: str | None = _RATE,
     connections: int | None = _CONNECTIONS,
+    redis_url: str | None = _REDIS,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     as_json: bool = _JSON,
 ) -> None:
@@ -248,10 +265,13 @@ def send(
     campaign = Campaign.from_file(
         file,
         ledger=ledger,
-        endpoint_url=endpoint_url,
-        region=region,
-        rate=_rate(rate),
-        connections=connections,
+        **_options(
+            endpoint_url=endpoint_url,
+            region=region,
+            rate=_rate(rate),
+            connections=connections,
+            redis_url=redis_url,
+        ),
     )
     if dry_run:
         validation = campaign.validate(
@@ -280,9 +300,7 @@ def send(
             skip_invalid=skip_invalid,
             check_suppression=not no_suppression_list,
             on_progress=progress,
-            on_validated=None
-            if as_json
-            else lambda v: _print_validation(v) if v.problem_count else None,
+            on_validated=None if as_json else lambda v: _print_validation(v) if v.problem_count else None,
             stop=stop,
         )
     _finish(summary, campaign, as_json)
@@ -296,12 +314,19 @@ def resume(
     region: str | None = _REGION,
     rate: str | None = _RATE,
     connections: int | None = _CONNECTIONS,
+    redis_url: str | None = _REDIS,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     as_json: bool = _JSON,
 ) -> None:
     """Go on sending a campaign; rows a killed run was sending become unknown (see reconcile)."""
     campaign = _campaign(
-        target, ledger, endpoint_url=endpoint_url, region=region, rate=_rate(rate), connections=connections
+        target,
+        ledger,
+        endpoint_url=endpoint_url,
+        region=region,
+        rate=_rate(rate),
+        connections=connections,
+        redis_url=redis_url,
     )
     with _stop_on_signals() as stop, _Reporter(campaign.name, quiet or as_json) as progress:
         summary = campaign.resume(on_progress=progress, stop=stop)
@@ -316,12 +341,19 @@ def retry_failed(
     region: str | None = _REGION,
     rate: str | None = _RATE,
     connections: int | None = _CONNECTIONS,
+    redis_url: str | None = _REDIS,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     as_json: bool = _JSON,
 ) -> None:
     """Send again the rows that failed in a retryable way (throttling, 5xx, quota, paused account)."""
     campaign = _campaign(
-        target, ledger, endpoint_url=endpoint_url, region=region, rate=_rate(rate), connections=connections
+        target,
+        ledger,
+        endpoint_url=endpoint_url,
+        region=region,
+        rate=_rate(rate),
+        connections=connections,
+        redis_url=redis_url,
     )
     with _stop_on_signals() as stop, _Reporter(campaign.name, quiet or as_json) as progress:
         count, summary = campaign.retry_failed(on_progress=progress, stop=stop)

@@ -60,6 +60,15 @@ class PostgresSession(LedgerSession):
         except psycopg.Error as exc:
             raise LedgerUnavailable(f"the PostgreSQL ledger {self.label}: {_first_line(exc)}") from None
 
+    def _changed(self, sql: str, params: Sequence[Any] = ()) -> int:
+        psycopg = self._psycopg
+        try:
+            with self._db.cursor() as cursor:
+                cursor.execute(sql.replace("?", "%s").encode(), tuple(params))
+                return int(cursor.rowcount)
+        except psycopg.Error as exc:
+            raise LedgerUnavailable(f"the PostgreSQL ledger {self.label}: {_first_line(exc)}") from None
+
     def _run_many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         psycopg = self._psycopg
         try:

@@ -63,6 +63,10 @@ class LedgerSession(abc.ABC):
         """Run one statement and return its rows (empty for statements without rows)."""
 
     @abc.abstractmethod
+    def _changed(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement that returns no rows; how many rows it changed."""
+
+    @abc.abstractmethod
     def _run_many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         """Run one statement once per parameter tuple."""
 
@@ -287,14 +291,26 @@ class LedgerSession(abc.ABC):
         for start in range(0, len(seqs), CHUNK):
             chunk = seqs[start : start + CHUNK]
             marks = ", ".join("?" * len(chunk))
-            rows = self._run(
+            changed = self._changed(
                 self._sql(
                     "UPDATE {recipients} SET state = 'sending', attempts = attempts + 1, attempted_at = ?, "
                     "first_attempt_at = COALESCE(first_attempt_at, ?) "
                     "WHERE campaign_id = ? AND worker = ? AND state IN ('pending', 'sending') "
-                    f"AND seq IN ({marks}) RETURNING seq"
+                    f"AND seq IN ({marks})"
                 ),
                 (now, now, campaign_id, worker, *chunk),
+            )
+            if changed == len(set(chunk)):
+                claimed.update(chunk)
+                continue
+            # Some rows were no longer this worker's: find the ones this statement claimed. (No RETURNING
+            # above: SQLite hands back each returned row in its own step, a GIL round trip each.)
+            rows = self._run(
+                self._sql(
+                    "SELECT seq FROM {recipients} WHERE campaign_id = ? AND worker = ? AND state = 'sending' "
+                    f"AND attempted_at = ? AND seq IN ({marks})"
+                ),
+                (campaign_id, worker, now, *chunk),
             )
             claimed.update(int(row[0]) for row in rows)
         return claimed

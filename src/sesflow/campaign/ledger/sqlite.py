@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from sesflow.campaign.ledger.records import Outcome
 from sesflow.campaign.ledger.session import LedgerSession, LedgerUnavailable
 
 _TABLES = {
@@ -21,6 +23,15 @@ _TABLES = {
     "recipients": "sesflow_campaign_recipients",
     "workers": "sesflow_campaign_workers",
 }
+
+
+_FILE_LOCKS: dict[str, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: str) -> threading.Lock:
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(path, threading.Lock())
 
 
 class SqliteSession(LedgerSession):
@@ -53,6 +64,30 @@ class SqliteSession(LedgerSession):
         except sqlite3.Error as exc:
             raise LedgerUnavailable(f"the SQLite ledger {self.path} refused a statement: {exc}") from None
 
+    def _changed(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            return int(self._db.execute(sql, tuple(params)).rowcount)
+        except sqlite3.Error as exc:
+            raise LedgerUnavailable(f"the SQLite ledger {self.path} refused a statement: {exc}") from None
+
+    def record(self, campaign_id: str, worker: str, outcomes: Sequence[Outcome]) -> None:
+        # One UPDATE ... FROM (VALUES ...) for the batch: executemany would release and retake the GIL
+        # once per row, and under a busy sending pool each retake can wait milliseconds.
+        for start in range(0, len(outcomes), 200):
+            chunk = outcomes[start : start + 200]
+            values = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+            params: list[Any] = []
+            for o in chunk:
+                params += [o.seq, o.state, o.at, o.ses_message_id, o.error_code, o.reason, int(o.retryable)]
+            table = self._table("recipients")
+            self._changed(
+                f"UPDATE {table} SET state = v.column2, finished_at = v.column3, ses_message_id = v.column4, "
+                "error_code = v.column5, reason = v.column6, retryable = v.column7 "
+                f"FROM (VALUES {values}) AS v WHERE {table}.campaign_id = ? AND {table}.seq = v.column1 "
+                f"AND {table}.worker = ? AND {table}.state IN ('pending', 'sending', 'unknown')",
+                (*params, campaign_id, worker),
+            )
+
     def _run_many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         try:
             self._db.executemany(sql, (tuple(p) for p in params))
@@ -61,22 +96,26 @@ class SqliteSession(LedgerSession):
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise LedgerUnavailable(f"the SQLite ledger {self.path} is not writable: {exc}") from None
-        try:
-            yield
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
-            raise
-        try:
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
-            raise LedgerUnavailable(f"the SQLite ledger {self.path} could not commit: {exc}") from None
+        # Sessions of one process on one file take turns on a Python lock first: a thread that found the
+        # file locked would otherwise sleep in SQLite's busy handler (1 ms, 2 ms, 5 ms, ...) after the other
+        # thread is long done, which made every commit of the writer thread wait about 5 ms.
+        with _file_lock(self.path):
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise LedgerUnavailable(f"the SQLite ledger {self.path} is not writable: {exc}") from None
+            try:
+                yield
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise LedgerUnavailable(f"the SQLite ledger {self.path} could not commit: {exc}") from None
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         return self._transaction()
