@@ -37,6 +37,7 @@ from sesflow.errors import (
     DailyQuotaExceededError,
     MailFromDomainNotVerifiedError,
     MessageError,
+    NotFoundError,
     SendError,
 )
 from sesflow.send import Mailer, RateLimiter, RetryPolicy, SendResult, Transport
@@ -48,6 +49,7 @@ ACCOUNT_ERRORS: tuple[type[SendError], ...] = (
     DailyQuotaExceededError,
     ConfigurationSetDoesNotExistError,
     MailFromDomainNotVerifiedError,
+    NotFoundError,  # v2's answer for a configuration set (or identity ARN) that does not exist
 )
 PROGRESS_EVERY = 0.5
 COUNTS_EVERY = 2.0
