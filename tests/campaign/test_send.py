@@ -90,7 +90,7 @@ def test_the_configuration_set_goes_with_every_send(home: Path, ses: Private, em
     other = write_campaign(
         home / "other", emulator.endpoint_url, people(3, start=10), configuration_set="nope"
     )
-    with pytest.raises(CampaignError, match="ConfigurationSetDoesNotExist|NotFoundException"):
+    with pytest.raises(CampaignError, match=r"ConfigurationSetDoesNotExist|NotFoundException"):
         Campaign.from_file(other).send()
 
 
@@ -114,7 +114,7 @@ def test_an_error_of_the_whole_account_stops_the_run_and_keeps_the_rows_for_retr
     assert found.counts["failed"] == found.retryable_failed == attempts
     assert found.counts["pending"] == 200 - attempts
     ses("DELETE", "/_sesflow/faults")
-    code, out, err = cli("campaign", "retry-failed", "news", capsys=capsys)
+    code, _, err = cli("campaign", "retry-failed", "news", capsys=capsys)
     assert code == 0, err
     assert copies(emulator.endpoint_url) == {f"user{n}@example.com": 1 for n in range(200)}
 

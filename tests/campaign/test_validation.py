@@ -108,7 +108,7 @@ def test_a_dry_run_writes_previews_and_sends_nothing(
     home: Path, ses: Private, emulator: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_campaign(home, emulator.endpoint_url, people(10))
-    code, out, err = cli("campaign", "send", str(path), "--dry-run", "--previews", "2", capsys=capsys)
+    code, _, err = cli("campaign", "send", str(path), "--dry-run", "--previews", "2", capsys=capsys)
     assert code == 0, err
     assert "10 rows: 10 to send, 0 with problems" in err
     previews = sorted((home / "news-previews").glob("*.eml"))
