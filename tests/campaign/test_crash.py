@@ -25,7 +25,9 @@ def _states(ledger: Path) -> dict[str, int]:
         return dict(db.execute("SELECT state, COUNT(*) FROM sesflow_campaign_recipients GROUP BY state"))
 
 
-def _kill_during_sends(folder: Path, ses: Private, first: list[str], rounds: int, seed: int) -> tuple[int, int]:
+def _kill_during_sends(
+    folder: Path, ses: Private, first: list[str], rounds: int, seed: int
+) -> tuple[int, int]:
     """Start a run, SIGKILL it once it has sent some, repeat; (kills, rows that became unknown)."""
     chance = random.Random(seed)
     kills = unknown = 0
@@ -93,7 +95,7 @@ def test_a_run_stopped_with_sigterm_finishes_its_requests_and_leaves_nothing_unk
         time.sleep(0.02)
     time.sleep(0.3)
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
+    _out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "stopping: finishing the requests in flight" in err
     states = _states(home / "sesflow-campaigns.sqlite")

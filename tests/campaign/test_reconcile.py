@@ -31,7 +31,12 @@ def test_an_answer_lost_after_ses_took_the_message_is_found_and_recorded_as_sent
     code, out, _ = cli("campaign", "send", str(path), "--json", capsys=capsys)
     assert code == 1
     assert json.loads(out)["counts"] == {
-        "pending": 0, "sending": 0, "sent": 4, "failed": 0, "unknown": 1, "skipped": 0,
+        "pending": 0,
+        "sending": 0,
+        "sent": 4,
+        "failed": 0,
+        "unknown": 1,
+        "skipped": 0,
     }
     code, out, err = cli("campaign", "reconcile", "news", "--json", capsys=capsys)
     assert code == 0, err
@@ -84,7 +89,7 @@ def test_many_unknowns_are_settled_from_whole_time_windows(
     write_campaign(home, emulator.endpoint_url, people(120, start=1000), connections=4, name="more")
     assert cli("campaign", "send", str(path), capsys=capsys)[0] == 1
     for name, found, absent in (("news", 60, 0), ("more", 0, 60)):
-        code, out, err = cli("campaign", "reconcile", name, "--settle", "0s", "--json", capsys=capsys)
+        _code, out, err = cli("campaign", "reconcile", name, "--settle", "0s", "--json", capsys=capsys)
         result = json.loads(out)
         assert (result["found_sent"], result["back_to_pending"], result["waiting"]) == (found, absent, 0), err
         assert result["export_jobs"] == 1

@@ -62,6 +62,7 @@ class Campaign:
         recipients: Iterable[Mapping[str, Any]] | None = None,
         base_dir: str | Path = ".",
         ledger: str | None = None,
+        ledger_schema: str | None = None,
         endpoint_url: str | None = None,
         region: str | None = None,
         transport: Transport | None = None,
@@ -105,7 +106,9 @@ class Campaign:
         if self._settings["rate"] is not None and self._settings["rate"] != "auto":
             self._settings["rate"] = float(self._settings["rate"])
         self._location = _location or resolve_ledger(
-            ledger if ledger is not None else (self._spec.ledger if self._spec else None), self._base
+            ledger if ledger is not None else (self._spec.ledger if self._spec else None),
+            self._base,
+            ledger_schema or (self._spec.ledger_schema if self._spec else None),
         )
         self._transport = transport
         self._limiter = limiter
@@ -125,10 +128,16 @@ class Campaign:
 
     @classmethod
     def open(
-        cls, name: str, *, ledger: str | None = None, base_dir: str | Path = ".", **options: Any
+        cls,
+        name: str,
+        *,
+        ledger: str | None = None,
+        ledger_schema: str | None = None,
+        base_dir: str | Path = ".",
+        **options: Any,
     ) -> Campaign:
         """The campaign called ``name`` in the ledger (default: the SQLite ledger in ``base_dir``)."""
-        location = resolve_ledger(ledger, Path(base_dir).resolve())
+        location = resolve_ledger(ledger, Path(base_dir).resolve(), ledger_schema)
         if location.kind == "sqlite" and location.target != ":memory:" and not Path(location.target).exists():
             raise ConfigError(
                 f"no campaign ledger at {location.label}",
@@ -428,9 +437,11 @@ class Campaign:
             session.close()
 
 
-def list_campaigns(ledger: str | None = None, base_dir: str | Path = ".") -> list[CampaignRecord]:
+def list_campaigns(
+    ledger: str | None = None, base_dir: str | Path = ".", ledger_schema: str | None = None
+) -> list[CampaignRecord]:
     """The newest generation of every campaign in a ledger."""
-    location = resolve_ledger(ledger, Path(base_dir).resolve())
+    location = resolve_ledger(ledger, Path(base_dir).resolve(), ledger_schema)
     if location.kind == "sqlite" and not Path(location.target).exists():
         return []
     session = location.open()

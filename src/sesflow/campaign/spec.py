@@ -193,6 +193,7 @@ class CampaignSpec(BaseModel):
     rate: float | Literal["auto"] | None = "auto"
     connections: int = 10
     ledger: str | None = None
+    ledger_schema: str | None = None
     sync: SyncSpec | None = None
     ses: SesSpec = SesSpec()
     settle: str | float = "1h"

@@ -38,11 +38,13 @@ _TARGET = typer.Argument(..., help="A campaign file, or the name of a campaign i
 _LEDGER = typer.Option(
     None, "--ledger", help="Ledger: SQLite path, postgresql:// URL or postgres connection."
 )
+_SCHEMA = typer.Option(None, "--ledger-schema", help="PostgreSQL schema of the ledger (default sesflow).")
 _ENDPOINT = typer.Option(None, "--endpoint-url", help="SES endpoint (e.g. http://127.0.0.1:8005).")
 _REGION = typer.Option(None, "--region", help="AWS region for SES.")
 _RATE = typer.Option(
     None, "--rate", help="Recipients per second, auto (the account's maximum), or none (no limit)."
 )
+_REDIS_KEY = typer.Option(None, "--redis-key", help="The account's key in Redis (default: one per region).")
 _REDIS = typer.Option(
     None,
     "--redis-url",
@@ -81,10 +83,10 @@ def _options(**given: Any) -> dict[str, Any]:
     return options
 
 
-def _campaign(target: str, ledger: str | None, **given: Any) -> Campaign:
+def _campaign(target: str, ledger: str | None, ledger_schema: str | None, **given: Any) -> Campaign:
     from sesflow.campaign import Campaign
 
-    options = _options(**given)
+    options = _options(ledger_schema=ledger_schema, **given)
     path = Path(target)
     if path.suffix in (".yaml", ".yml") or path.is_file():
         return Campaign.from_file(path, ledger=ledger, **options)
@@ -249,11 +251,13 @@ def send(
         False, "--no-suppression-list", help="Do not read the account suppression list."
     ),
     ledger: str | None = _LEDGER,
+    ledger_schema: str | None = _SCHEMA,
     endpoint_url: str | None = _ENDPOINT,
     region: str | None = _REGION,
     rate: str | None = _RATE,
     connections: int | None = _CONNECTIONS,
     redis_url: str | None = _REDIS,
+    redis_key: str | None = _REDIS_KEY,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     as_json: bool = _JSON,
 ) -> None:
@@ -266,11 +270,13 @@ def send(
         file,
         ledger=ledger,
         **_options(
+            ledger_schema=ledger_schema,
             endpoint_url=endpoint_url,
             region=region,
             rate=_rate(rate),
             connections=connections,
             redis_url=redis_url,
+            redis_key=redis_key,
         ),
     )
     if dry_run:
@@ -310,11 +316,13 @@ def send(
 def resume(
     target: str = _TARGET,
     ledger: str | None = _LEDGER,
+    ledger_schema: str | None = _SCHEMA,
     endpoint_url: str | None = _ENDPOINT,
     region: str | None = _REGION,
     rate: str | None = _RATE,
     connections: int | None = _CONNECTIONS,
     redis_url: str | None = _REDIS,
+    redis_key: str | None = _REDIS_KEY,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     as_json: bool = _JSON,
 ) -> None:
@@ -322,11 +330,13 @@ def resume(
     campaign = _campaign(
         target,
         ledger,
+        ledger_schema,
         endpoint_url=endpoint_url,
         region=region,
         rate=_rate(rate),
         connections=connections,
         redis_url=redis_url,
+        redis_key=redis_key,
     )
     with _stop_on_signals() as stop, _Reporter(campaign.name, quiet or as_json) as progress:
         summary = campaign.resume(on_progress=progress, stop=stop)
@@ -337,11 +347,13 @@ def resume(
 def retry_failed(
     target: str = _TARGET,
     ledger: str | None = _LEDGER,
+    ledger_schema: str | None = _SCHEMA,
     endpoint_url: str | None = _ENDPOINT,
     region: str | None = _REGION,
     rate: str | None = _RATE,
     connections: int | None = _CONNECTIONS,
     redis_url: str | None = _REDIS,
+    redis_key: str | None = _REDIS_KEY,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     as_json: bool = _JSON,
 ) -> None:
@@ -349,11 +361,13 @@ def retry_failed(
     campaign = _campaign(
         target,
         ledger,
+        ledger_schema,
         endpoint_url=endpoint_url,
         region=region,
         rate=_rate(rate),
         connections=connections,
         redis_url=redis_url,
+        redis_key=redis_key,
     )
     with _stop_on_signals() as stop, _Reporter(campaign.name, quiet or as_json) as progress:
         count, summary = campaign.retry_failed(on_progress=progress, stop=stop)
@@ -366,13 +380,14 @@ def retry_failed(
 def status(
     target: str | None = typer.Argument(None, help="A campaign file or name; all campaigns when left out."),
     ledger: str | None = _LEDGER,
+    ledger_schema: str | None = _SCHEMA,
     as_json: bool = _JSON,
 ) -> None:
     """Rows per state, rate and ETA, and the unknown rows still waiting for their settle time."""
     from sesflow.campaign import list_campaigns
 
     if target is None:
-        records = list_campaigns(ledger, Path.cwd())
+        records = list_campaigns(ledger, Path.cwd(), ledger_schema)
         if as_json:
             typer.echo(
                 json.dumps([{"name": r.name, "id": r.id, "state": r.state, "rows": r.total} for r in records])
@@ -385,7 +400,7 @@ def status(
                 f"{record.name}  {record.state}  {record.total:,} rows  ({record.id})", markup=False
             )
         return
-    found = _campaign(target, ledger).status()
+    found = _campaign(target, ledger, ledger_schema).status()
     if as_json:
         typer.echo(json.dumps(found.to_dict()))
         return
@@ -418,12 +433,13 @@ def reconcile(
         None, "--settle", help="Wait after an attempt before proving it unsent."
     ),
     ledger: str | None = _LEDGER,
+    ledger_schema: str | None = _SCHEMA,
     endpoint_url: str | None = _ENDPOINT,
     region: str | None = _REGION,
     as_json: bool = _JSON,
 ) -> None:
     """Settle unknown rows from SES's Message Insights exports: found -> sent; proven absent -> pending."""
-    campaign = _campaign(target, ledger, endpoint_url=endpoint_url, region=region)
+    campaign = _campaign(target, ledger, ledger_schema, endpoint_url=endpoint_url, region=region)
     result = campaign.reconcile(settle=settle)
     if as_json:
         typer.echo(
@@ -455,9 +471,9 @@ def reconcile(
 
 
 @group.command("cancel")
-def cancel(target: str = _TARGET, ledger: str | None = _LEDGER) -> None:
+def cancel(target: str = _TARGET, ledger: str | None = _LEDGER, ledger_schema: str | None = _SCHEMA) -> None:
     """Stop a campaign: running workers stop after their requests in flight; nothing more is sent."""
-    campaign = _campaign(target, ledger)
+    campaign = _campaign(target, ledger, ledger_schema)
     campaign.cancel()
     _console().print(f"campaign {campaign.name} cancelled", markup=False)
 
@@ -470,9 +486,10 @@ def outcomes(
     ),
     schema: str | None = typer.Option(None, "--schema", help="Its dataset (default: sync.schema or ses)."),
     ledger: str | None = _LEDGER,
+    ledger_schema: str | None = _SCHEMA,
 ) -> None:
     """Publish the campaign's ledger into the sync's database: the campaign_outcomes view."""
-    campaign = _campaign(target, ledger)
+    campaign = _campaign(target, ledger, ledger_schema)
     published = campaign.publish_outcomes(sync_target, schema)
     _console().print(f"{published.view}: {published.copied:,} ledger rows published", markup=False)
 

@@ -64,10 +64,11 @@ class LedgerLocation:
             ) from None
 
 
-def resolve_ledger(value: str | None, base: Path) -> LedgerLocation:
+def resolve_ledger(value: str | None, base: Path, schema: str | None = None) -> LedgerLocation:
     """The ledger named by ``value``: None -> ``sesflow-campaigns.sqlite`` in ``base``; a ``postgresql://``
     URL; a path (``*.sqlite``, ``*.db`` or anything with a slash, relative to ``base``); else a connection
-    name (postgres)."""
+    name (postgres). ``schema`` names the PostgreSQL schema of its tables (default ``sesflow``)."""
+    schema = schema or "sesflow"
     if value is None or not value.strip():
         path = (base / DEFAULT_LEDGER_FILE).resolve()
         return LedgerLocation("sqlite", str(path), str(path))
@@ -75,7 +76,7 @@ def resolve_ledger(value: str | None, base: Path) -> LedgerLocation:
     if value == ":memory:":
         return LedgerLocation("sqlite", value, "an in-memory ledger")
     if value.startswith(("postgresql://", "postgres://")):
-        return LedgerLocation("postgres", value, _redact(value))
+        return LedgerLocation("postgres", value, _redact(value), schema)
     if value.endswith((".sqlite", ".sqlite3", ".db")) or os.sep in value or "/" in value:
         path = (base / os.path.expanduser(value)).resolve()
         return LedgerLocation("sqlite", str(path), str(path))
@@ -85,7 +86,7 @@ def resolve_ledger(value: str | None, base: Path) -> LedgerLocation:
     kind = str(getattr(conn, "type", ""))
     if kind == "postgres":
         dsn = conn.dsn()  # type: ignore[union-attr]
-        return LedgerLocation("postgres", dsn, f"{value} ({_redact(dsn)})", connection=value)
+        return LedgerLocation("postgres", dsn, f"{value} ({_redact(dsn)})", schema, connection=value)
     raise ConfigError(
         f"ledger: connection {value} is a {kind} connection",
         hint="A ledger is a postgres connection (shared by many workers), or a path to an SQLite file "
