@@ -374,9 +374,7 @@ class Runner:
             self._recent.popleft()
         first_time, first_count = self._recent[0]
         rate = (mine - first_count) / (now - first_time) if now - first_time > 0.2 else 0.0
-        if counts.finished_last_minute and counts.first_finished_last_minute is not None:
-            span = min(60.0, max(1.0, time.time() - counts.first_finished_last_minute))
-            rate = max(rate, counts.finished_last_minute / span)
+        rate = max(rate, counts.recent_rate)
         done_since = sum(since.values())
         left = max(0, counts["pending"] + counts["sending"] - done_since)
         self._on_progress(

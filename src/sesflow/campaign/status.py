@@ -65,9 +65,7 @@ def read_status(session: LedgerSession, record: CampaignRecord, settle: float, l
     bury_dead(session, record.id)
     now = time.time()
     counts = session.counts(record.id, now)
-    rate = 0.0
-    if counts.finished_last_minute and counts.first_finished_last_minute is not None:
-        rate = counts.finished_last_minute / min(60.0, max(1.0, now - counts.first_finished_last_minute))
+    rate = counts.recent_rate
     left = counts["pending"] + counts["sending"]
     unknowns = session.unknowns(record.id)
     waiting = [row for row in unknowns if now < row.attempted_at + settle]

@@ -73,6 +73,15 @@ class LedgerCounts:
     retryable_failed: int = 0
     finished_last_minute: int = 0
     first_finished_last_minute: float | None = None
+    last_finished_last_minute: float | None = None
+
+    @property
+    def recent_rate(self) -> float:
+        """Sends finished per second over the last minute (0.0 with fewer than two)."""
+        first, last = self.first_finished_last_minute, self.last_finished_last_minute
+        if self.finished_last_minute < 2 or first is None or last is None or last <= first:
+            return 0.0
+        return (self.finished_last_minute - 1) / (last - first)
 
     def __getitem__(self, state: str) -> int:
         return self.by_state.get(state, 0)

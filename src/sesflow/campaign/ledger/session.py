@@ -386,7 +386,7 @@ class LedgerSession(abc.ABC):
         )[0][0]
         recent = self._run(
             self._sql(
-                "SELECT COUNT(*), MIN(finished_at) FROM {recipients} WHERE campaign_id = ? "
+                "SELECT COUNT(*), MIN(finished_at), MAX(finished_at) FROM {recipients} WHERE campaign_id = ? "
                 "AND state IN ('sent', 'failed') AND finished_at >= ?"
             ),
             (campaign_id, now - 60.0),
@@ -396,6 +396,7 @@ class LedgerSession(abc.ABC):
             retryable_failed=int(retryable or 0),
             finished_last_minute=int(recent[0] or 0),
             first_finished_last_minute=None if recent[1] is None else float(recent[1]),
+            last_finished_last_minute=None if recent[2] is None else float(recent[2]),
         )
 
     def unknowns(self, campaign_id: str) -> list[UnknownRow]:
