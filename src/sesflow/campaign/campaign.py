@@ -15,6 +15,7 @@ A campaign opened by name needs no campaign file: its content and last settings 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -36,7 +37,7 @@ from sesflow.campaign.spec import CampaignSpec, load_spec, parse_duration, parse
 from sesflow.campaign.status import CampaignStatus, read_status
 from sesflow.campaign.suppression import Suppressed, account_suppressed, synced_suppressed
 from sesflow.campaign.target import SyncTarget, resolve_target
-from sesflow.errors import ConfigError
+from sesflow.errors import ConfigError, SesflowError
 from sesflow.send import RateLimiter, RetryPolicy, Transport
 
 ProgressCallback = Callable[[Progress], None]
@@ -372,6 +373,13 @@ class Campaign:
         finally:
             if own:
                 transport.close()
+        if self._settings.get("sync"):
+            # The outcomes view follows the ledger; a target that is busy (a sync holding a DuckDB file)
+            # does not fail the send: the summary says so, and `sesflow campaign outcomes` retries.
+            try:
+                summary = dataclasses.replace(summary, published=self.publish_outcomes().view)
+            except SesflowError as exc:
+                summary = dataclasses.replace(summary, publish_error=exc.message)
         return summary
 
     # -- after sending -------------------------------------------------------------------------------------

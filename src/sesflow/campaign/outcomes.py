@@ -64,7 +64,7 @@ _FLAGS_FROM_EVENTS = """
         MAX(CASE WHEN UPPER(type) = 'COMPLAINT' THEN 1 ELSE 0 END) AS complained,
         MAX(CASE WHEN UPPER(type) = 'OPEN' THEN 1 ELSE 0 END) AS opened,
         MAX(CASE WHEN UPPER(type) = 'CLICK' THEN 1 ELSE 0 END) AS clicked
-    FROM {events} WHERE messageid IN (SELECT ses_message_id FROM {ledger}) GROUP BY messageid
+    FROM {events} WHERE messageid IN (SELECT ses_message_id FROM {ledger} AS ledger_rows) GROUP BY messageid
 """
 
 _FLAGS_FROM_EMAILS = """
@@ -76,7 +76,7 @@ _FLAGS_FROM_EMAILS = """
         CASE WHEN UPPER(lastdeliveryevent) = 'COMPLAINT' THEN 1 ELSE 0 END AS complained,
         CASE WHEN UPPER(lastengagementevent) IN ('OPEN', 'CLICK') THEN 1 ELSE 0 END AS opened,
         CASE WHEN UPPER(lastengagementevent) = 'CLICK' THEN 1 ELSE 0 END AS clicked
-    FROM {emails} WHERE messageid IN (SELECT ses_message_id FROM {ledger})
+    FROM {emails} WHERE messageid IN (SELECT ses_message_id FROM {ledger} AS ledger_rows)
 """
 
 _NO_FLAGS = """
@@ -108,7 +108,7 @@ _VIEW = """
 _LEDGER_IN_PLACE = """
     (SELECT c.name AS campaign, r.campaign_id, c.generation, r.seq, r.email, r.state, r.reason, r.attempts,
         r.attempted_at, r.finished_at, r.ses_message_id, r.error_code, r.retryable
-     FROM {recipients} r JOIN {campaigns} c ON c.id = r.campaign_id)
+     FROM {recipients} r JOIN {campaigns} c ON c.id = r.campaign_id WHERE c.state <> 'superseded')
 """
 
 _PG_FUNCTION = """

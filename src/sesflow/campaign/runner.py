@@ -89,6 +89,8 @@ class RunSummary:
     elapsed: float
     ended: Literal["finished", "stopped", "cancelled"]
     orphaned: int = 0
+    published: str | None = None
+    publish_error: str | None = None
 
     @property
     def complete(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sesflow.campaign.target import SyncTarget, open_target, quote
@@ -72,7 +73,10 @@ def _permanent(details: Any) -> bool:
 
 
 def synced_suppressed(target: SyncTarget, into: Suppressed) -> None:
-    """Add addresses with a hard bounce or a complaint in the synced tables of ``target``."""
+    """Add addresses with a hard bounce or a complaint in the synced tables of ``target`` (none when the
+    sync has not created its DuckDB file yet)."""
+    if target.kind == "duckdb" and not Path(target.location).exists():
+        return
     with open_target(target, read_only=target.kind == "duckdb") as db:
         tables = db.tables(target.schema)
         if "ses_email_events" in tables:

@@ -231,6 +231,10 @@ def _finish(summary: RunSummary, campaign: Campaign, as_json: bool) -> None:
                 f"`sesflow campaign retry-failed {summary.campaign}`).",
                 markup=False,
             )
+    if summary.published and not as_json:
+        _console().print(f"outcomes: {summary.published}", markup=False)
+    if summary.publish_error:
+        _console(stderr=True).print(f"warning: outcomes not published: {summary.publish_error}", markup=False)
     if summary.ended == "stopped":
         raise typer.Exit(130)
     if not summary.complete:

@@ -31,11 +31,25 @@ def report(
     since: str | None = typer.Option(None, "--since", help="Only messages sent on or after this UTC date."),
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="Where to write the HTML file."),
     schema: str = typer.Option("ses", "--schema", help="Dataset (schema) the sync loaded into."),
+    campaign: str | None = typer.Option(
+        None, "--campaign", help="Report on this campaign: funnel, outcomes and recipients."
+    ),
 ) -> None:
     """Write a self-contained HTML delivery report (charts, breakdowns, problem recipients)."""
     from rich.console import Console
 
-    from sesflow.report import write_report
+    from sesflow.report import write_campaign_report, write_report
+
+    if campaign is not None:
+        found = write_campaign_report(target, out, campaign, schema=schema).funnels[0]
+        Console(highlight=False, soft_wrap=True).print(
+            f"wrote {out} · campaign {found.campaign}: {found.rows:,} recipients · sent {found.sent:,} · "
+            f"delivered {found.delivered:,} · bounced {found.bounced:,} · complained {found.complained:,} · "
+            f"opened {found.opened:,} · clicked {found.clicked:,} · failed {found.failed:,} · "
+            f"unknown {found.unknown:,}",
+            markup=False,
+        )
+        return
 
     data = write_report(target, out, since=parse_since(since), schema=schema)
     t = data.totals

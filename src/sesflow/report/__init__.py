@@ -8,7 +8,9 @@
     write_report("sesflow-demo.duckdb", "report.html")  # the same numbers, drawn
 
 A target is a connection name (``sesflow conns``), a ``.duckdb`` path or a ``postgresql://`` URL. The
-tables read are ``<schema>.ses_emails`` and ``<schema>.ses_email_events`` as the sync writes them.
+tables read are ``<schema>.ses_emails`` and ``<schema>.ses_email_events`` as the sync writes them, and
+``<schema>.campaign_outcomes`` when campaigns were published there (``write_campaign_report`` writes the
+page of one campaign).
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from sesflow.report.campaigns import (
+    CampaignFunnel,
+    CampaignRecipient,
+    CampaignReport,
+    load_campaigns,
+    write_campaign_report,
+)
 from sesflow.report.database import TargetSpec, open_database, resolve_target
 from sesflow.report.model import Counts, DayCounts, GroupCounts, RecipientTrouble, ReportData
 
@@ -40,12 +49,15 @@ def write_report(
     schema: str = "ses",
 ) -> ReportData:
     """Compute the report for ``target`` and write it to ``out`` as one HTML file; return its numbers."""
+    from sesflow.report.campaigns import campaign_section
     from sesflow.report.html import render_html
 
     data = load_report(target, since=since, schema=schema)
+    with open_database(target) as db:
+        campaigns = campaign_section(db, schema)  # "" unless the dataset holds campaign_outcomes
     path = Path(out)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_html(data), encoding="utf-8")
+    tmp.write_text(render_html(data, campaigns=campaigns), encoding="utf-8")
     tmp.replace(path)
     return data
 
@@ -59,13 +71,18 @@ def _as_moment(since: dt.datetime | dt.date | None) -> dt.datetime | None:
 
 
 __all__ = [
+    "CampaignFunnel",
+    "CampaignRecipient",
+    "CampaignReport",
     "Counts",
     "DayCounts",
     "GroupCounts",
     "RecipientTrouble",
     "ReportData",
     "TargetSpec",
+    "load_campaigns",
     "load_report",
     "resolve_target",
+    "write_campaign_report",
     "write_report",
 ]
