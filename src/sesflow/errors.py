@@ -22,7 +22,9 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── ServiceUnavailableError      HTTP 5xx from SES (retryable)
     │   ├── ConnectionFailedError        the request never reached SES (retryable)
     │   ├── LimiterUnavailableError      the shared rate limiter (Redis) could not be asked: nothing sent
-    │   └── OutcomeUnknownError          the request was written but no answer came (never resent)
+    │   ├── OutcomeUnknownError          the request was written but no answer came (never resent)
+    │   └── ClaimRefusedError            a campaign row was not claimed in its ledger: nothing was sent
+    │       └── LedgerLostError          ... because the ledger cannot be written (the run stops)
     ├── SyncError                        exit 1: a Message Insights sync failed; its state did not advance
     │   ├── ExportJobFailedError         an export job ended FAILED or CANCELLED after the allowed retries
     │   ├── ExportLimitError             a window hit the export cap and cannot (or may not) be split
@@ -149,6 +151,16 @@ class OutcomeUnknownError(SendError):
     """
 
 
+class ClaimRefusedError(SendError):
+    """A campaign's ledger did not make the row ``sending`` before its request (another worker holds it,
+    or the run is stopping), so the request was never made. Not retried."""
+
+
+class LedgerLostError(ClaimRefusedError):
+    """The campaign's ledger cannot be written, so no claim can be made durable: nothing was sent, and the
+    run stops."""
+
+
 class SyncError(SesflowError):
     """A Message Insights sync failed. The saved state did not advance past the failed window."""
 
@@ -198,6 +210,7 @@ __all__ = [
     "AuthError",
     "CampaignError",
     "CampaignInvalidError",
+    "ClaimRefusedError",
     "ConfigError",
     "ConfigurationSetDoesNotExistError",
     "ConnectionFailedError",
@@ -207,6 +220,7 @@ __all__ = [
     "ExportJobFailedError",
     "ExportLimitError",
     "ExportTimeoutError",
+    "LedgerLostError",
     "LimiterUnavailableError",
     "MailFromDomainNotVerifiedError",
     "MessageError",

@@ -26,9 +26,16 @@ SENDER = "Shop <news@shop.example>"
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    """One emulator per test module; no rate or quota in the way, events at send time, quick exports."""
+    """One emulator per test module; no rate or quota in the way, events at send time, quick exports,
+    every delivered message opened and none clicked (so outcomes are the same on every run)."""
     with Emulator(
-        port=0, max_send_rate=100_000, max_24h_send=10**9, event_delay_scale=0.0, export_delay=0.2
+        port=0,
+        max_send_rate=100_000,
+        max_24h_send=10**9,
+        event_delay_scale=0.0,
+        export_delay=0.2,
+        open_probability=1.0,
+        click_probability=0.0,
     ) as ses:
         yield ses
 

@@ -70,7 +70,7 @@ def test_the_campaign_page_draws_the_funnel_and_every_recipients_outcome(
         "rows": "4",
         "sent": "3",
         "delivered": "2",
-        "opened": "0",
+        "opened": "1",
         "clicked": "0",
         "hard_bounced": "1",
         "soft_bounced": "0",

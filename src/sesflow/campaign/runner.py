@@ -1,9 +1,9 @@
 """One worker sending a campaign: reserve rows, render, send through the Mailer, record outcomes.
 
-The main thread reserves batches of free ``pending`` rows, renders and builds each message, and submits it to
-a ``Mailer`` whose transport is a ``LedgerTransport`` (each request is preceded by a durable claim). Done
-callbacks turn results into outcomes for the ``LedgerWriter``. At most ``2 x connections`` messages are in
-hand at once; the ledger, not memory, holds the rest.
+The main thread reserves batches of free ``pending`` rows and renders and builds each message, lazily, for
+``Mailer.send_many``, whose transport is a ``LedgerTransport`` (each request is preceded by a durable
+claim); the results come back to the main thread, which hands their outcomes to the ``LedgerWriter``. At
+most ``2 x connections`` messages are in hand at once; the ledger, not memory, holds the rest.
 
 When the worker runs out of free rows while other workers still hold some, it waits: a worker that dies
 leaves reserved rows that become free again (and claimed rows that become ``unknown``), and a survivor
@@ -18,28 +18,30 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import CancelledError, Future
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sesflow.campaign.content import CampaignContent
 from sesflow.campaign.ledger import CampaignRecord, LedgerCounts, LedgerLocation, LedgerSession, Outcome
 from sesflow.campaign.render import MessageFactory, Renderer, RowProblem
-from sesflow.campaign.transport import ledger_transport
+from sesflow.campaign.transport import ledger_transport, row_of
 from sesflow.campaign.workers import Worker, bury_dead
-from sesflow.campaign.writer import ClaimRefused, LedgerLost, LedgerWriter
+from sesflow.campaign.writer import LedgerWriter
 from sesflow.errors import (
     AccountSendingPausedError,
     AuthError,
     CampaignError,
+    ClaimRefusedError,
     ConfigurationSetDoesNotExistError,
     DailyQuotaExceededError,
+    LedgerLostError,
     MailFromDomainNotVerifiedError,
     MessageError,
     NotFoundError,
     SendError,
 )
+from sesflow.mime import Message
 from sesflow.send import Mailer, RateLimiter, RetryPolicy, SendResult, Transport
 
 # SES refusing these refuses every message of the campaign: stop, and keep the rows for retry-failed.
@@ -103,6 +105,9 @@ def ledger_retryable(error: SendError | MessageError) -> bool:
     return isinstance(error, SendError) and (error.retryable or isinstance(error, ACCOUNT_ERRORS))
 
 
+Ended = Literal["finished", "stopped", "cancelled"]
+
+
 def outcome_of(seq: int, result: SendResult) -> Outcome:
     """The ledger outcome of one Mailer result."""
     now = time.time()
@@ -155,13 +160,10 @@ class Runner:
         self._retry = retry
         self._on_progress = on_progress
         self._stop = stop or threading.Event()
-        self._halt = threading.Event()
+        self._ended: Ended | None = None
         self._fatal: BaseException | None = None
-        self._lock = threading.Condition()
-        self._in_flight: dict[Future[SendResult], int] = {}
         self._done = {"sent": 0, "failed": 0, "unknown": 0}
         self._writer: LedgerWriter | None = None
-        self._window = threading.BoundedSemaphore(2 * connections)
         self._counts = LedgerCounts()
         self._done_at_snapshot: dict[str, int] = {}
         self._last_emit = 0.0
@@ -174,49 +176,52 @@ class Runner:
         campaign_id = self._record.id
         main = self._location.open()
         writer_session: LedgerSession | None = None
-        ended: Literal["finished", "stopped", "cancelled"] = "finished"
+        finished = threading.Event()
         try:
             orphaned = bury_dead(main, campaign_id)
             main.register_worker(
                 worker.id, campaign_id, worker.host, worker.pid, worker.proc_start, time.time()
             )
             writer_session = self._location.open()
-            self._writer = LedgerWriter(writer_session, campaign_id, worker.id)
-            renderer = Renderer(self._content)
-            factory = MessageFactory(self._content, campaign_id)
+            writer = self._writer = LedgerWriter(writer_session, campaign_id, worker.id)
             limits: dict[str, Any] = (
                 {"limiter": self._limiter}
                 if self._limiter is not None
                 else {"rate": self._rate, "redis_url": self._redis_url, "redis_key": self._redis_key}
             )
             mailer = Mailer(
-                ledger_transport(self._transport, self._writer),
+                ledger_transport(self._transport, writer),
                 max_connections=self._connections,
                 retry=self._retry,
                 **limits,
             )
+            # A stop asked from outside (a signal handler sets the event) must not wait for the next result:
+            # from then on no claim is made, so messages queued for the limiter go nowhere.
+            watcher = threading.Thread(
+                target=self._watch_stop, args=(finished,), name="sesflow-campaign-stop", daemon=True
+            )
+            watcher.start()
             try:
-                ended = self._loop(main, worker, renderer, factory, mailer, started)
+                ended = self._loop(main, worker, mailer, started)
             finally:
-                if self._halt.is_set() or self._stop.is_set():
-                    self._writer.refuse_claims()
-                    with self._lock:
-                        for future in list(self._in_flight):
-                            future.cancel()
+                finished.set()
+                if self._ended != "finished":
+                    writer.refuse_claims()
                 mailer.close()
-                self._writer.close()
-            if self._writer.broken is None:
+                writer.close()
+            if writer.broken is None:
                 main.stop_worker(campaign_id, worker.id)
             counts = main.counts(campaign_id, time.time())
             self._snapshot(counts)
             self._emit(started, force=True)
         finally:
+            finished.set()
             main.close()
             if writer_session is not None:
                 writer_session.close()
         if self._fatal is not None:
             raise self._error(self._fatal)
-        if self._writer.declared_dead:
+        if writer.declared_dead:
             raise CampaignError(
                 "another worker declared this one dead (no heartbeat for too long) and took over its rows",
                 hint="The machine may have been overloaded or paused; run resume again.",
@@ -233,9 +238,21 @@ class Runner:
             orphaned=orphaned,
         )
 
+    def _watch_stop(self, finished: threading.Event) -> None:
+        while not finished.wait(0.1):
+            if self._stop.is_set():
+                self._halt("stopped")
+                return
+
+    def _halt(self, why: Ended) -> None:
+        if self._ended is None:
+            self._ended = why
+        if self._writer is not None:
+            self._writer.refuse_claims()
+
     def _error(self, fatal: BaseException) -> CampaignError:
         name = self._record.name
-        if isinstance(fatal, LedgerLost):
+        if isinstance(fatal, LedgerLostError):
             return CampaignError(
                 f"campaign {name}: the ledger {self._location.label} cannot be written: {fatal}",
                 hint="Nothing more was sent. Once it answers again, run `sesflow campaign resume "
@@ -247,118 +264,92 @@ class Runner:
             hint=f"Fix it, then `sesflow campaign retry-failed {name}` sends the rows that failed this way.",
         )
 
-    def _loop(
-        self,
-        main: LedgerSession,
-        worker: Worker,
-        renderer: Renderer,
-        factory: MessageFactory,
-        mailer: Mailer,
-        started: float,
-    ) -> Literal["finished", "stopped", "cancelled"]:
+    def _loop(self, main: LedgerSession, worker: Worker, mailer: Mailer, started: float) -> Ended:
+        campaign_id = self._record.id
+        renderer = Renderer(self._content)
+        factory = MessageFactory(self._content, campaign_id)
+        self._snapshot(main.counts(campaign_id, time.time()))
+        while True:
+            messages = self._messages(main, worker, renderer, factory, started)
+            for result in mailer.send_many(messages, window=2 * self._connections):
+                self._finished(result)
+                self._emit(started)
+            if self._ended is not None:
+                return self._ended
+            # No free row was left: free what dead workers held, and see whether anything is left at all.
+            bury_dead(main, campaign_id, spare=worker.id)
+            if main.has_free(campaign_id):
+                continue
+            if main.others_busy(campaign_id, worker.id):
+                if self._stop.wait(0.5):  # their rows come back free if they die
+                    self._halt("stopped")
+                continue
+            self._ended = "finished"
+            return "finished"
+
+    def _messages(
+        self, main: LedgerSession, worker: Worker, renderer: Renderer, factory: MessageFactory, started: float
+    ) -> Iterator[Message]:
+        """The messages of this worker's rows, reserved a batch at a time; ends when no row is free, or
+        the run is stopped or cancelled."""
         campaign_id = self._record.id
         batch = min(1000, max(50, 4 * self._connections))
-        self._snapshot(main.counts(campaign_id, time.time()))
         next_counts = time.monotonic() + COUNTS_EVERY
         next_state = time.monotonic() + 1.0
-        while True:
-            if self._stop.is_set() or self._halt.is_set():
-                return "stopped"
+        while self._ended is None:
             now = time.monotonic()
             if now >= next_state:
                 next_state = now + 1.0
                 if main.campaign_state(campaign_id) != "active":
-                    self._halt.set()
-                    return "cancelled"
+                    self._halt("cancelled")
+                    return
             if now >= next_counts:
                 next_counts = now + COUNTS_EVERY
                 self._snapshot(main.counts(campaign_id, time.time()))
             self._emit(started)
             rows = main.reserve(campaign_id, worker.id, batch)
             if not rows:
-                with self._lock:
-                    if self._in_flight:
-                        self._lock.wait(0.25)
-                        continue
-                # Nothing of ours is out: free what dead workers held, and see whether anything is left.
-                bury_dead(main, campaign_id, spare=worker.id)
-                rows = main.reserve(campaign_id, worker.id, batch)
-                if not rows:
-                    if main.others_busy(campaign_id, worker.id):
-                        self._stop.wait(0.5)  # their rows come back free if they die
-                        continue
-                    return "finished"
+                return
             for row in rows:
-                while not self._window.acquire(timeout=0.25):
-                    self._emit(started)
-                    if self._stop.is_set() or self._halt.is_set():
-                        return "stopped"
-                if self._stop.is_set() or self._halt.is_set():
-                    self._window.release()
-                    return "stopped"
-                self._submit(mailer, renderer, factory, row.seq, row.vars)
+                if self._ended is not None:
+                    return
+                try:
+                    yield factory.build(row.seq, renderer.render(json.loads(row.vars)))
+                except RowProblem as exc:
+                    # Validated rows render; this one no longer does: fail it alone.
+                    self._write(
+                        Outcome(row.seq, "failed", time.time(), error_code="RenderError", reason=exc.message)
+                    )
 
-    def _submit(
-        self, mailer: Mailer, renderer: Renderer, factory: MessageFactory, seq: int, values: str
-    ) -> None:
-        assert self._writer is not None
-        try:
-            message = factory.build(seq, renderer.render(json.loads(values)))
-        except RowProblem as exc:
-            # Validated rows render; this one no longer does (content edited in the ledger?): fail it alone.
-            self._writer.record(
-                Outcome(seq, "failed", time.time(), error_code="RenderError", reason=exc.message)
-            )
-            self._count("failed")
-            self._window.release()
-            return
-        future = mailer.submit(message)
-        with self._lock:
-            self._in_flight[future] = seq
-        future.add_done_callback(self._finished)
-
-    def _finished(self, future: Future[SendResult]) -> None:
-        assert self._writer is not None
-        with self._lock:
-            seq = self._in_flight.pop(future, None)
-            self._lock.notify_all()
-        self._window.release()
+    def _finished(self, result: SendResult) -> None:
+        message = result.message
+        seq = row_of(getattr(message, "ses", None) or {})
         if seq is None:
             return
-        try:
-            result = future.result()
-        except (ClaimRefused, CancelledError):
+        error = result.error
+        if isinstance(error, LedgerLostError):
+            self._fatal = self._fatal or error
+            self._halt("stopped")
+            return
+        if isinstance(error, ClaimRefusedError):
             return  # nothing was sent; the row stays pending
-        except LedgerLost as exc:
-            self._fatal = self._fatal or exc
-            self._halt.set()
-            return
-        except MessageError as exc:
-            self._writer.record(
-                Outcome(seq, "failed", time.time(), error_code="MessageError", reason=exc.message)
-            )
-            self._count("failed")
-            return
-        except Exception as exc:  # after a claim, an unexpected error leaves the outcome unknown
-            self._writer.record(Outcome(seq, "unknown", time.time(), reason=f"{type(exc).__name__}: {exc}"))
-            self._count("unknown")
-            return
         outcome = outcome_of(seq, result)
-        self._writer.record(outcome)
-        self._count(outcome.state)
-        if outcome.state == "failed" and isinstance(result.error, ACCOUNT_ERRORS):
-            self._fatal = self._fatal or result.error
-            self._halt.set()
+        if isinstance(error, MessageError):
+            outcome = Outcome(seq, "failed", outcome.at, error_code="MessageError", reason=error.message)
+        self._write(outcome)
+        if outcome.state == "failed" and isinstance(error, ACCOUNT_ERRORS):
+            self._fatal = self._fatal or error
+            self._halt("stopped")
 
-    def _count(self, state: str) -> None:
-        with self._lock:
-            self._done[state] += 1
+    def _write(self, outcome: Outcome) -> None:
+        assert self._writer is not None
+        self._writer.record(outcome)
+        self._done[outcome.state] += 1
 
     def _snapshot(self, counts: LedgerCounts) -> None:
         """Fresh counts from the ledger; progress adds this worker's outcomes since."""
-        with self._lock:
-            self._counts = counts
-            self._done_at_snapshot = dict(self._done)
+        self._counts = counts
+        self._done_at_snapshot = dict(self._done)
 
     def _emit(self, started: float, *, force: bool = False) -> None:
         if self._on_progress is None:
@@ -367,18 +358,16 @@ class Runner:
         if not force and now - self._last_emit < PROGRESS_EVERY:
             return
         self._last_emit = now
-        with self._lock:
-            counts = self._counts
-            since = {state: self._done[state] - self._done_at_snapshot.get(state, 0) for state in self._done}
-            mine = sum(self._done.values())
+        counts = self._counts
+        since = {state: self._done[state] - self._done_at_snapshot.get(state, 0) for state in self._done}
+        mine = sum(self._done.values())
         self._recent.append((now, mine))
         while len(self._recent) > 2 and now - self._recent[0][0] > 5.0:
             self._recent.popleft()
         first_time, first_count = self._recent[0]
         rate = (mine - first_count) / (now - first_time) if now - first_time > 0.2 else 0.0
         rate = max(rate, counts.recent_rate)
-        done_since = sum(since.values())
-        left = max(0, counts["pending"] + counts["sending"] - done_since)
+        left = max(0, counts["pending"] + counts["sending"] - sum(since.values()))
         self._on_progress(
             Progress(
                 total=counts.total,

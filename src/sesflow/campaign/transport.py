@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sesflow.campaign.render import parse_ledger_id
-from sesflow.campaign.writer import ClaimRefused, LedgerWriter
-from sesflow.errors import ConfigError, OutcomeUnknownError, SendError
+from sesflow.campaign.writer import LedgerWriter
+from sesflow.errors import ClaimRefusedError, ConfigError, OutcomeUnknownError, SendError
 from sesflow.send import RawEmail, SendQuota, SESAccount, SESEndpoint, Transport
 
 
@@ -40,18 +40,18 @@ class LedgerTransport:
     def _claim(self, email: RawEmail) -> int:
         seq = row_of(email.options)
         if seq is None:
-            raise ClaimRefused("the message carries no sesflow_id tag")
+            raise ClaimRefusedError("the message carries no sesflow_id tag")
         self._writer.claim(seq)
         return seq
 
     def _refused(self, seq: int, exc: SendError) -> None:
-        if not isinstance(exc, OutcomeUnknownError):
+        if not isinstance(exc, OutcomeUnknownError | ClaimRefusedError):
             # SES answered no (throttled, 5xx, refused connection): the row need not stay claimed while
             # the Mailer backs off, so a crash during the wait leaves it pending, not unknown.
             self._writer.release(seq)
 
     def send_raw(self, email: RawEmail) -> str:
-        """Claim the row (durably), then send; ClaimRefused/LedgerLost mean nothing was sent."""
+        """Claim the row (durably), then send; ClaimRefusedError means nothing was sent."""
         seq = self._claim(email)
         try:
             return self._inner.send_raw(email)

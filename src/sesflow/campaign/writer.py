@@ -18,17 +18,10 @@ import time
 from dataclasses import dataclass, field
 
 from sesflow.campaign.ledger import LedgerSession, LedgerUnavailable, Outcome
+from sesflow.errors import ClaimRefusedError, LedgerLostError
 
 HEARTBEAT_EVERY = 1.0
 _OUTCOME_RETRIES = 5
-
-
-class ClaimRefused(Exception):
-    """The row is no longer this worker's to send (or the worker is stopping): nothing was sent."""
-
-
-class LedgerLost(Exception):
-    """The ledger cannot be written, so no claim can be made durable: nothing more is sent."""
 
 
 @dataclass
@@ -67,22 +60,22 @@ class LedgerWriter:
     def claim(self, seq: int) -> None:
         """Make row ``seq`` ``sending``, durably, before its request: returns once committed.
 
-        Raises ClaimRefused when the row is no longer this worker's, or the writer is refusing new claims
-        (stopping); LedgerLost when the ledger cannot be written.
+        Raises ClaimRefusedError when the row is no longer this worker's, or the writer is refusing new claims
+        (stopping); LedgerLostError when the ledger cannot be written.
         """
         claim = _Claim(seq)
         with self._lock:
             if self._broken is not None:
-                raise LedgerLost(str(self._broken))
+                raise LedgerLostError(str(self._broken))
             if self._refusing or self._closing:
-                raise ClaimRefused("the worker is stopping")
+                raise ClaimRefusedError("the worker is stopping")
             self._claims.append(claim)
             self._lock.notify()
         claim.done.wait()
         if claim.error is not None:
-            raise LedgerLost(str(claim.error))
+            raise LedgerLostError(str(claim.error))
         if not claim.ok:
-            raise ClaimRefused(f"row {seq} is no longer this worker's")
+            raise ClaimRefusedError(f"row {seq} is no longer this worker's")
 
     def record(self, outcome: Outcome) -> None:
         """Queue an outcome; the next commit writes it."""
@@ -174,4 +167,4 @@ class LedgerWriter:
                         return
 
 
-__all__ = ["HEARTBEAT_EVERY", "ClaimRefused", "LedgerLost", "LedgerWriter"]
+__all__ = ["HEARTBEAT_EVERY", "LedgerWriter"]

@@ -355,6 +355,17 @@ class LedgerSession(abc.ABC):
             ],
         )
 
+    def has_free(self, campaign_id: str) -> bool:
+        """True while a ``pending`` row is free (reserved by no worker)."""
+        rows = self._run(
+            self._sql(
+                "SELECT 1 FROM {recipients} "
+                "WHERE campaign_id = ? AND state = 'pending' AND worker IS NULL LIMIT 1"
+            ),
+            (campaign_id,),
+        )
+        return bool(rows)
+
     def others_busy(self, campaign_id: str, worker: str) -> bool:
         """True while rows are reserved or claimed by other workers (they may yet come back free)."""
         rows = self._run(
