@@ -72,3 +72,40 @@ def test_status_reports_counts_rate_and_eta_while_a_run_goes_on(
     assert process.returncode == 0
     code, out, _ = cli("campaign", "status", capsys=capsys)
     assert "news  active  200 rows" in out
+
+
+def test_a_terminal_gets_a_progress_bar_with_rate_and_eta(
+    home: Path, ses: Private, emulator: Emulator
+) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    path = write_campaign(home, emulator.endpoint_url, people(120), connections=2, rate=60)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sesflow", "campaign", "send", str(path)],
+        cwd=home,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "160", "TERM": "xterm"},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert process.returncode == 0, screen
+    assert "━" in screen  # Rich's bar
+    assert "120/120" in screen and "/s" in screen
+    assert "campaign news:" not in screen  # no log lines on a terminal

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sesflow.campaign.content import CampaignContent
-from sesflow.campaign.ledger import CampaignRecord, LedgerCounts, LedgerLocation, LedgerSession, Outcome
+from sesflow.campaign.ledger import (
+    CampaignRecord,
+    LedgerCounts,
+    LedgerLocation,
+    LedgerSession,
+    LedgerUnavailable,
+    Outcome,
+)
 from sesflow.campaign.render import MessageFactory, Renderer, RowProblem
 from sesflow.campaign.transport import ledger_transport, row_of
 from sesflow.campaign.workers import Worker, bury_dead
@@ -59,7 +66,8 @@ COUNTS_EVERY = 2.0
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a run stands: rows per state (from the ledger), this run's rate and the time left."""
+    """Where a run stands: rows per state (from the ledger, plus this worker's outcomes since it last
+    looked), this run's rate and the time left. ``pending`` counts every row not yet answered."""
 
     total: int
     sent: int
@@ -171,6 +179,14 @@ class Runner:
 
     def run(self) -> RunSummary:
         """Send until done; RunSummary, or CampaignError when the run could not go on."""
+        try:
+            return self._run()
+        except LedgerUnavailable as exc:
+            # The main session lost the ledger (reserving, counting): what was claimed stays claimed and
+            # the next run declares it unknown; nothing more was sent.
+            raise self._error(LedgerLostError(str(exc))) from None
+
+    def _run(self) -> RunSummary:
         started = time.monotonic()
         worker = Worker.current()
         campaign_id = self._record.id
@@ -209,8 +225,9 @@ class Runner:
                     writer.refuse_claims()
                 mailer.close()
                 writer.close()
-            if writer.broken is None:
-                main.stop_worker(campaign_id, worker.id)
+            if writer.broken is not None:
+                raise self._error(LedgerLostError(str(writer.broken)))
+            main.stop_worker(campaign_id, worker.id)
             counts = main.counts(campaign_id, time.time())
             self._snapshot(counts)
             self._emit(started, force=True)
