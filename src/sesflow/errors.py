@@ -8,7 +8,8 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
 
     SesflowError                         exit 1 unless a subclass says otherwise
     ├── ConfigError                      exit 2: a config file, connection, flag or argument is wrong
-    │   └── MissingExtraError            an optional package is not installed (also an ImportError)
+    │   ├── MissingExtraError            an optional package is not installed (also an ImportError)
+    │   └── CampaignInvalidError         a campaign's rows failed validation (``problems`` lists them)
     ├── MessageError                     exit 2: a message cannot be composed or is not sendable as given
     ├── SendError                        exit 1: SES did not accept a message (``code`` = the SES error code)
     │   ├── ThrottlingError              Throttling / TooManyRequestsException (retryable)
@@ -22,7 +23,9 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── ServiceUnavailableError      HTTP 5xx from SES (retryable)
     │   ├── ConnectionFailedError        the request never reached SES (retryable)
     │   ├── LimiterUnavailableError      the shared rate limiter (Redis) could not be asked: nothing sent
-    │   └── OutcomeUnknownError          the request was written but no answer came (never resent)
+    │   ├── OutcomeUnknownError          the request was written but no answer came (never resent)
+    │   └── ClaimRefusedError            a campaign row was not claimed in its ledger: nothing was sent
+    │       └── LedgerLostError          ... because the ledger cannot be written (the run stops)
     ├── SyncError                        exit 1: a Message Insights sync failed; its state did not advance
     │   ├── ExportJobFailedError         an export job ended FAILED or CANCELLED after the allowed retries
     │   ├── ExportLimitError             a window hit the export cap and cannot (or may not) be split
@@ -31,6 +34,7 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── AccessDeniedError            the credentials may not call an operation a stream needs
     │   ├── TargetBusyError              exit 2: another run holds the target (``--no-wait``)
     │   └── SyncInterrupted              exit 130: stopped by ctrl-C; says what the saved state covers
+    ├── CampaignError                    exit 1: a campaign run could not go on (ledger lost, SES refused it)
     └── EmulatorError                    exit 1: the local SES emulator could not start or answer
 """
 
@@ -164,6 +168,16 @@ class OutcomeUnknownError(SendError):
     """
 
 
+class ClaimRefusedError(SendError):
+    """A campaign's ledger did not make the row ``sending`` before its request (another worker holds it,
+    or the run is stopping), so the request was never made. Not retried."""
+
+
+class LedgerLostError(ClaimRefusedError):
+    """The campaign's ledger cannot be written, so no claim can be made durable: nothing was sent, and the
+    run stops."""
+
+
 class SyncError(SesflowError):
     """A Message Insights sync failed. The saved state did not advance past the failed window."""
 
@@ -211,6 +225,26 @@ class SyncInterrupted(SyncError):
     exit_code: ClassVar[int] = 130
 
 
+class CampaignInvalidError(ConfigError):
+    """Rows of a campaign failed validation; nothing was sent.
+
+    ``problems`` holds every problem found (``row``, ``column``, ``message``, ``email``), ``total`` how many
+    there were (the list may be cut short for a very large file).
+    """
+
+    def __init__(
+        self, message: str, *, problems: tuple[object, ...], total: int, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems
+        self.total = total
+
+
+class CampaignError(SesflowError):
+    """A campaign run could not go on: its ledger became unreachable, or SES refused every send (auth,
+    paused account, daily quota). What was sent is recorded; the rest is resumable."""
+
+
 class EmulatorError(SesflowError):
     """The local SES emulator could not start or could not answer."""
 
@@ -219,6 +253,9 @@ __all__ = [
     "AccessDeniedError",
     "AccountSendingPausedError",
     "AuthError",
+    "CampaignError",
+    "CampaignInvalidError",
+    "ClaimRefusedError",
     "ConfigError",
     "ConfigurationSetDoesNotExistError",
     "ConnectionFailedError",
@@ -228,6 +265,7 @@ __all__ = [
     "ExportJobFailedError",
     "ExportLimitError",
     "ExportTimeoutError",
+    "LedgerLostError",
     "LimiterUnavailableError",
     "MailFromDomainNotVerifiedError",
     "MessageError",

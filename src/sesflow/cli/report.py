@@ -36,12 +36,27 @@ def report(
         metavar="PATH",
     ),
     schema: str = typer.Option("ses", "--schema", help="Dataset (schema) the sync loaded into."),
+    campaign: str | None = typer.Option(
+        None, "--campaign", help="Report on this campaign: funnel, outcomes and recipients."
+    ),
 ) -> None:
     """Write a self-contained HTML delivery report (charts, breakdowns, problem recipients)."""
     from sesflow.cli.output import console, number
-    from sesflow.report import report_path, write_report
+    from sesflow.report import report_path, write_campaign_report, write_report
 
     path = report_path(out)
+    if campaign is not None:
+        found = write_campaign_report(target, path, campaign, schema=schema).funnels[0]
+        console().print(
+            f"wrote {path} · campaign {found.campaign}: {number(found.rows)} recipients · "
+            f"sent {number(found.sent)} · delivered {number(found.delivered)} · "
+            f"bounced {number(found.bounced)} · complained {number(found.complained)} · "
+            f"opened {number(found.opened)} · clicked {number(found.clicked)} · failed {number(found.failed)} · "
+            f"unknown {number(found.unknown)}",
+            markup=False,
+        )
+        return
+
     data = write_report(target, path, since=parse_since(since), schema=schema)
     t = data.totals
     period = f"{data.first_day} to {data.last_day}" if data.first_day else "no messages"

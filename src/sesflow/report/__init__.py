@@ -8,7 +8,9 @@
     write_report("sesflow-demo.duckdb", "report.html")  # the same numbers, drawn
 
 A target is a connection name (``sesflow conns``), a ``.duckdb`` path or a ``postgresql://`` URL. The
-tables read are ``<schema>.ses_emails`` and ``<schema>.ses_email_events`` as the sync writes them.
+tables read are ``<schema>.ses_emails`` and ``<schema>.ses_email_events`` as the sync writes them, and
+``<schema>.campaign_outcomes`` when campaigns were published there (``write_campaign_report`` writes the
+page of one campaign).
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ import os
 from pathlib import Path
 
 from sesflow.errors import ConfigError
+from sesflow.report.campaigns import (
+    CampaignFunnel,
+    CampaignRecipient,
+    CampaignReport,
+    load_campaigns,
+    write_campaign_report,
+)
 from sesflow.report.database import TargetSpec, open_database, resolve_target
 from sesflow.report.model import Counts, DayCounts, GroupCounts, RecipientTrouble, ReportData
 
@@ -45,13 +54,16 @@ def write_report(
     ``out`` may be a folder (an existing one, or a path ending in ``/``): the page is then ``report.html`` in
     it (``report_path`` says where). Nothing else is left behind, whatever fails.
     """
+    from sesflow.report.campaigns import campaign_section
     from sesflow.report.html import render_html
 
     path = report_path(out)
     data = load_report(target, since=since, schema=schema)
+    with open_database(target) as db:
+        campaigns = campaign_section(db, schema)  # "" unless the dataset holds campaign_outcomes
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(render_html(data), encoding="utf-8")
+        tmp.write_text(render_html(data, campaigns=campaigns), encoding="utf-8")
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -82,14 +94,19 @@ def _as_moment(since: dt.datetime | dt.date | None) -> dt.datetime | None:
 
 
 __all__ = [
+    "CampaignFunnel",
+    "CampaignRecipient",
+    "CampaignReport",
     "Counts",
     "DayCounts",
     "GroupCounts",
     "RecipientTrouble",
     "ReportData",
     "TargetSpec",
+    "load_campaigns",
     "load_report",
     "report_path",
     "resolve_target",
+    "write_campaign_report",
     "write_report",
 ]

@@ -99,8 +99,8 @@ def _charts(data: ReportData) -> list[dict[str, object]]:
     return out
 
 
-def render_html(data: ReportData) -> str:
-    """The report page for ``data`` as one HTML string."""
+def render_html(data: ReportData, *, campaigns: str = "") -> str:
+    """The report page for ``data`` as one HTML string; ``campaigns`` is the campaign section's HTML."""
     env = _environment()
     template = env.get_template("report.html.j2")  # type: ignore[attr-defined]
     totals: Counts = data.totals
@@ -112,6 +112,7 @@ def render_html(data: ReportData) -> str:
         bounce_review=BOUNCE_REVIEW,
         complaint_review=COMPLAINT_REVIEW,
         charts=_charts(data),
+        campaigns=Markup(campaigns),
         breakdowns=[
             _breakdown("By ISP", data.by_isp),
             _breakdown("By tag", data.by_tag),

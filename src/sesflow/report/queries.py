@@ -22,6 +22,8 @@ EMAILS_TABLE = "ses_emails"
 EVENTS_TABLE = "ses_email_events"
 TOP_GROUPS = 15
 TOP_RECIPIENTS = 20
+# Tags whose value differs for every message (a campaign's ledger id): a group each would say nothing.
+PER_MESSAGE_TAGS = frozenset({"sesflow_id"})
 
 _EVENT_FLAGS = """
     SELECT messageid,
@@ -181,7 +183,8 @@ def _tag_groups(tag_sets: Iterable[tuple[str | None, Counts]]) -> list[GroupCoun
     per_tag: dict[str, Counts] = defaultdict(Counts)
     for text, counts in tag_sets:
         for name, value in parse_tags(text):
-            per_tag[f"{name}={value}"] += counts
+            if name not in PER_MESSAGE_TAGS:
+                per_tag[f"{name}={value}"] += counts
     return [GroupCounts(key, counts) for key, counts in per_tag.items()]
 
 

@@ -1,0 +1,135 @@
+"""The shared ledger: PostgreSQL, for several processes or Celery workers sending one campaign.
+
+Workers reserve rows with ``SELECT ... FOR UPDATE SKIP LOCKED``, so two never take the same row and none
+waits for another's transaction. Tables live in their own schema (``sesflow`` by default), so the ledger can
+sit in the database the sync loads into: the outcomes view then joins them in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sesflow.campaign.ledger.schema import INDEXES, TABLES
+from sesflow.campaign.ledger.session import LedgerSession, LedgerUnavailable
+
+_TABLES = {"campaigns": "campaigns", "recipients": "campaign_recipients", "workers": "campaign_workers"}
+# Any constant both sides agree on: creating the tables is serialised across workers starting together.
+_SCHEMA_LOCK = 0x5E5F10
+APPLICATION_NAME = "sesflow-campaign"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class PostgresSession(LedgerSession):
+    """One connection to a PostgreSQL ledger (tables in ``schema``)."""
+
+    kind = "postgres"
+
+    def __init__(self, dsn: str, label: str, schema: str = "sesflow") -> None:
+        import psycopg
+
+        self.label = label
+        self.schema = schema
+        self._psycopg = psycopg
+        try:
+            # The application name lets a DBA see (and a test cut off) the ledger's connections.
+            self._db = psycopg.connect(
+                dsn, autocommit=True, connect_timeout=10, application_name=APPLICATION_NAME
+            )
+        except psycopg.Error as exc:
+            raise LedgerUnavailable(
+                f"cannot connect to the PostgreSQL ledger {label}: {_first_line(exc)}"
+            ) from None
+
+    def _table(self, name: str) -> str:
+        return f"{_quote(self.schema)}.{_TABLES[name]}"
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        psycopg = self._psycopg
+        try:
+            with self._db.cursor() as cursor:
+                cursor.execute(sql.replace("?", "%s").encode(), tuple(params))
+                return list(cursor.fetchall()) if cursor.description is not None else []
+        except psycopg.errors.UniqueViolation:
+            raise
+        except psycopg.Error as exc:
+            raise LedgerUnavailable(f"the PostgreSQL ledger {self.label}: {_first_line(exc)}") from None
+
+    def _changed(self, sql: str, params: Sequence[Any] = ()) -> int:
+        psycopg = self._psycopg
+        try:
+            with self._db.cursor() as cursor:
+                cursor.execute(sql.replace("?", "%s").encode(), tuple(params))
+                return int(cursor.rowcount)
+        except psycopg.Error as exc:
+            raise LedgerUnavailable(f"the PostgreSQL ledger {self.label}: {_first_line(exc)}") from None
+
+    def _run_many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        psycopg = self._psycopg
+        try:
+            with self._db.cursor() as cursor:
+                # psycopg 3 pipelines executemany: one round trip for the whole batch.
+                cursor.executemany(sql.replace("?", "%s").encode(), [tuple(p) for p in params])
+        except psycopg.Error as exc:
+            raise LedgerUnavailable(f"the PostgreSQL ledger {self.label}: {_first_line(exc)}") from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        psycopg = self._psycopg
+        try:
+            with self._db.transaction():
+                yield
+        except psycopg.errors.UniqueViolation:
+            raise
+        except psycopg.Error as exc:
+            raise LedgerUnavailable(f"the PostgreSQL ledger {self.label}: {_first_line(exc)}") from None
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        return self._transaction()
+
+    def ensure_schema(self) -> None:
+        with self.transaction():
+            self._run("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+            self._run(f"CREATE SCHEMA IF NOT EXISTS {_quote(self.schema)}")
+            for statement in TABLES + INDEXES:
+                self._run(self._sql(statement))
+
+    def _reserve_sql(self) -> str:
+        # SKIP LOCKED: rows another worker is reserving right now are passed over, not waited for.
+        return (
+            "UPDATE {recipients} r SET worker = ? FROM ("
+            "SELECT campaign_id, seq FROM {recipients} WHERE campaign_id = ? AND state = 'pending' "
+            "AND worker IS NULL ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED) free "
+            "WHERE r.campaign_id = free.campaign_id AND r.seq = free.seq RETURNING r.seq, r.email, r.vars"
+        )
+
+    def bulk_insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        psycopg = self._psycopg
+        statement = self._sql(
+            "COPY {recipients} (campaign_id, seq, email, email_key, vars, state, reason) FROM STDIN"
+        )
+        try:
+            with self._db.cursor() as cursor, cursor.copy(statement.encode()) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            raise LedgerUnavailable(f"the PostgreSQL ledger {self.label}: {_first_line(exc)}") from None
+
+    def is_unique_violation(self, exc: BaseException) -> bool:
+        return isinstance(exc, self._psycopg.errors.UniqueViolation)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._db.close()
+
+
+__all__ = ["APPLICATION_NAME", "PostgresSession"]
