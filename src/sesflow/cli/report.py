@@ -51,8 +51,8 @@ def report(
             f"wrote {path} · campaign {found.campaign}: {number(found.rows)} recipients · "
             f"sent {number(found.sent)} · delivered {number(found.delivered)} · "
             f"bounced {number(found.bounced)} · complained {number(found.complained)} · "
-            f"opened {number(found.opened)} · clicked {number(found.clicked)} · failed {number(found.failed)} · "
-            f"unknown {number(found.unknown)}",
+            f"opened {number(found.opened)} · clicked {number(found.clicked)} · "
+            f"failed {number(found.failed)} · unknown {number(found.unknown)}",
             markup=False,
         )
         return
