@@ -372,6 +372,8 @@ class _StreamRun:
             if deduplicated and not pipeline.has_pending_data:
                 _drop_staging(pipeline)
         except PipelineStepFailed as exc:
+            if _wraps_interrupt(exc):  # a second ctrl-C inside a dlt step: still an interrupt, exit 130
+                raise KeyboardInterrupt from None
             raise _unwrap(exc, self.target_name) from None
 
 
@@ -433,6 +435,18 @@ def _has_adbc_postgres() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _wraps_interrupt(exc: BaseException) -> bool:
+    """Whether a dlt step failed because a KeyboardInterrupt was raised inside it."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt) or isinstance(
+            getattr(cause, "exception", None), KeyboardInterrupt
+        ):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _unwrap(exc: BaseException, target: str) -> SesflowError:
