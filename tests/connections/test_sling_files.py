@@ -210,3 +210,20 @@ def test_conns_exec_on_a_source_connection_exits_2(home: Path, capsys: pytest.Ca
     _sling_env(home)
     assert cli(["conns", "exec", "AWS_SES", "select 1"]) == 2
     assert "duckdb, postgres and sqlite" in capsys.readouterr().err
+
+
+def test_conns_set_with_only_a_url_takes_the_type_from_its_scheme_as_sling_does(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = home / "u.duckdb"
+    with duckdb.connect(str(path)) as db:
+        db.execute("create table t as select 5 as n")
+    assert cli(["conns", "set", "MY_SF", "url=snowflake://loader:SnowPW123@acct/db"]) == 0
+    assert cli(["conns", "set", "DUCK_URL", f"url=duckdb://{path}"]) == 0
+    assert isinstance(get_connection("DUCK_URL"), DuckDbConnection)
+    capsys.readouterr()
+    assert cli(["conns", "exec", "DUCK_URL", "select n * 2 as m from t", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"m": 10}]
+    assert cli(["conns", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "snowflake" in listed and "SnowPW123" not in listed

@@ -77,7 +77,10 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead
     listing = table("name", "type", "origin", "settings")
     for row in rows:
         settings = row["settings"]
-        kind = settings.get("type", "?") if isinstance(settings, dict) else "url"
+        kind = settings.get("type") if isinstance(settings, dict) else "url"
+        if kind is None and isinstance(settings, dict) and isinstance(settings.get("url"), str):
+            kind = settings["url"].split("://", 1)[0]  # Sling names the type by the URL's scheme
+        kind = kind or "?"
         shown = settings if isinstance(settings, str) else {k: v for k, v in settings.items() if k != "type"}
         listing.add_row(row["name"], str(kind), row["origin"], json.dumps(shown, default=str))
     console().print(listing)

@@ -99,6 +99,8 @@ def parse_connection(
     if isinstance(settings, str):
         settings = url_settings(name, settings)
     data = sling_values(name, settings, origin)
+    if "type" not in data and isinstance(data.get("url"), str):  # as Sling: the URL's scheme names the type
+        data = {**url_settings(name, data["url"]), **{k: v for k, v in data.items() if k != "url"}}
     if "type" not in data:
         raise ConfigError(f"connection {name} ({origin}): type is missing", hint=HINT)
     if data["type"] not in TYPES:
