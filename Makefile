@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# pytest-xdist workers: most tests wait on sockets and subprocesses, so 3 pay off even on 2 cores (0: none).
+PYTEST_WORKERS ?= 3
 
 .PHONY: install bootstrap test lint format bench demo clean
 
@@ -21,7 +23,7 @@ bootstrap:
 	bash scripts/bootstrap.sh
 
 test: $(STAMP) bootstrap
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

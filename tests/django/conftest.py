@@ -15,9 +15,12 @@ from sesflow.process_mailer import close_process_mailers
 from tests.emulator_process import EmulatorProcess, emulator_process
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def django_project() -> None:
-    """Django, set up once per session from ``tests.django.settings`` (the variable is put back after)."""
+    """Django, set up once per session from ``tests.django.settings`` (the variable is put back after).
+
+    Autouse: a test of this folder that needs no emulator may be the first one a pytest-xdist worker runs.
+    """
     if settings.configured:
         return
     previous = os.environ.get("DJANGO_SETTINGS_MODULE")
