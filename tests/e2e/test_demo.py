@@ -47,6 +47,9 @@ def test_demo_sends_syncs_summarises_and_reports_and_runs_again(tmp_path: Path) 
     assert _row(out, "opened")[0] > 0 and _row(out, "clicked")[0] > 0
     assert _row(out, "send failures")[0] == 0
     assert _row(out, "throttled attempts")[0] == 0
+    # stdout is a pipe: the closing line is one line however long the folder's name (no wrapping at 80)
+    closing = [line for line in out.splitlines() if line.startswith("Database: ")]
+    assert len(closing) == 1 and "sesflow-demo-report.html" in closing[0], out
 
     database, report = tmp_path / "sesflow-demo.duckdb", tmp_path / "sesflow-demo-report.html"
     with duckdb.connect(str(database), read_only=True) as con:

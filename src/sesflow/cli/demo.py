@@ -22,6 +22,7 @@ def demo(
 
     Each run starts afresh: sesflow-demo.duckdb and sesflow-demo-report.html in --dir are replaced.
     """
+    from sesflow.cli.output import console
     from sesflow.demo import run_demo
 
     if messages < 1:
@@ -31,7 +32,12 @@ def demo(
     if history_days < 0:
         raise ConfigError(f"--history-days must be 0 or more, not {history_days}")
     result = run_demo(
-        folder, messages=messages, rate=rate, connections=connections, history_days=history_days
+        folder,
+        messages=messages,
+        rate=rate,
+        connections=connections,
+        history_days=history_days,
+        console=console(),  # no wrapping when the output is a log
     )
     if result.failed:
         raise typer.Exit(1)
