@@ -28,6 +28,7 @@ from sesflow.send import (
     SESTransport,
     TemplateContent,
     TemplatedMessage,
+    Templates,
 )
 
 # Last: from here on ``sesflow.send`` is the one-call send function; ``from sesflow.send import ...`` still
@@ -72,6 +73,7 @@ __all__ = [
     "SyncSummary",
     "TemplateContent",
     "TemplatedMessage",
+    "Templates",
     "__version__",
     "compose",
     "send",

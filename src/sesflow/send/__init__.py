@@ -4,7 +4,8 @@ Public names: ``Mailer``, ``SendResult`` and the transports ``SESTransport`` (si
 ``BotocoreTransport`` (through a boto3 client) and ``MemoryTransport`` (keeps messages, for tests); the
 limiters ``GCRALimiter`` (in-process) and ``RedisLimiter`` (one rate across processes and hosts);
 ``RetryPolicy``; SES templates: ``TemplatedMessage``, ``TemplateContent`` and ``BulkDestination`` to send
-with them; and the protocols ``Transport``, ``TemplateTransport``, ``RateLimiter`` and ``Permit`` for those
+with them, ``Templates`` to push, list, render and delete them (``read_templates`` reads a folder of template
+files); and the protocols ``Transport``, ``TemplateTransport``, ``RateLimiter`` and ``Permit`` for those
 who plug in their own parts. ``sesflow.send(message, ...)``, the one-call send, is
 ``sesflow.send.oneshot.send``.
 """
@@ -21,7 +22,9 @@ from sesflow.send.redis_limiter import RedisLimiter, default_key
 from sesflow.send.result import SendResult, SendStatus, nodemailer_message_id
 from sesflow.send.retry import NO_RETRY, RetryPolicy
 from sesflow.send.ses import SESTransport
+from sesflow.send.template_files import TemplateFile, read_templates
 from sesflow.send.templated import BulkDestination, TemplateContent, TemplatedMessage
+from sesflow.send.templates import PushResult, Rendered, TemplateInfo, Templates
 from sesflow.send.transport import (
     API_CHOICES,
     RawEmail,
@@ -45,9 +48,11 @@ __all__ = [
     "Mailer",
     "MemoryTransport",
     "Permit",
+    "PushResult",
     "RateLimiter",
     "RawEmail",
     "RedisLimiter",
+    "Rendered",
     "RetryPolicy",
     "SESAccount",
     "SESEndpoint",
@@ -58,10 +63,14 @@ __all__ = [
     "StoredMessage",
     "StoredTemplated",
     "TemplateContent",
+    "TemplateFile",
+    "TemplateInfo",
     "TemplateTransport",
     "TemplatedEmail",
     "TemplatedMessage",
+    "Templates",
     "Transport",
     "default_key",
     "nodemailer_message_id",
+    "read_templates",
 ]

@@ -59,7 +59,7 @@ class SESTransport:
         self._endpoint_url = endpoint_url
         self._session = session
         self._timeouts = (connect_timeout, read_timeout)
-        self._region = _region(region, session, endpoint_url)
+        self._region = resolve_region(region, session, endpoint_url)
         self._lock = threading.Lock()
         self._client: Any = None
         self._boto_session: Any = None
@@ -240,7 +240,9 @@ def choose_transport(
     return transport
 
 
-def _region(region: str | None, session: Any, endpoint_url: str | None) -> str:
+def resolve_region(region: str | None, session: Any, endpoint_url: str | None) -> str:
+    """The region to use: ``region``, else the session's, else the environment's (``AWS_DEFAULT_REGION``,
+    ``AWS_REGION``), else us-east-1 when an endpoint is given (an emulator); ConfigError when none is."""
     found = region or (session.region_name if session is not None else None) or ""
     if not found:
         import boto3
@@ -264,4 +266,4 @@ def _check(name: str, check: Callable[[str], str], value: str, where: str) -> No
         raise ConfigError(f"{name}: {exc}", hint=f"Fix it where it was given ({where}).") from None
 
 
-__all__ = ["SESTransport", "choose_transport", "open_transport"]
+__all__ = ["SESTransport", "choose_transport", "open_transport", "resolve_region"]
