@@ -57,8 +57,9 @@ class TemplateInfo:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A template rendered by SES: subject, text and HTML (None where the template has no such part), and
-    the whole MIME message as SES returned it (``mime``)."""
+    """A template rendered by SES: subject, text and HTML (None where the template has no such part; each
+    ends with a line break, as a MIME part does), and the whole MIME message as SES returned it
+    (``mime``)."""
 
     subject: str
     text: str | None
@@ -262,7 +263,8 @@ def _render_error(name: str, exc: Exception, error: SendError) -> TemplateRender
 
 
 def _parsed(mime: str) -> Rendered:
-    message = message_from_string(mime, policy=policy.default)
+    # SES writes CRLF line ends; the parts are given back with the platform-neutral "\n".
+    message = message_from_string(mime.replace("\r\n", "\n"), policy=policy.default)
     assert isinstance(message, EmailMessage)
     parts: dict[str, str | None] = {}
     for kind in ("plain", "html"):
