@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import sesflow
 from sesflow import (
     Mailer,
     MemoryTransport,
@@ -238,6 +239,13 @@ def test_at_the_accounts_rate_templated_sends_are_never_throttled() -> None:
     assert [s["status"] for s in sends] == [200] * 16  # not one throttled attempt
     assert sum(s["recipients"] for s in sends) == 32
     assert max_in_any_second(sends) <= rate
+
+
+@pytest.mark.usefixtures("welcome")
+def test_the_one_call_send_takes_a_templated_message(ses: Private) -> None:
+    result = sesflow.send(welcome_message(), endpoint_url=ses.url, session=session())
+    assert result.status == "sent", result.error
+    assert [m["Subject"] for m in ses.messages()] == ["Welcome, Ann"]
 
 
 def test_a_v1_mailer_refuses_templated_sends(transport: Make) -> None:
