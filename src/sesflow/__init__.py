@@ -17,6 +17,7 @@ from sesflow.extras import optional_imports
 from sesflow.mime import Attachment, Composed, Envelope, IcalEvent, Message, compose
 from sesflow.send import (
     BotocoreTransport,
+    BulkDestination,
     GCRALimiter,
     Mailer,
     MemoryTransport,
@@ -25,6 +26,9 @@ from sesflow.send import (
     RetryPolicy,
     SendResult,
     SESTransport,
+    TemplateContent,
+    TemplatedMessage,
+    Templates,
 )
 
 # Last: from here on ``sesflow.send`` is the one-call send function; ``from sesflow.send import ...`` still
@@ -47,6 +51,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Attachment",
     "BotocoreTransport",
+    "BulkDestination",
     "Composed",
     "ConfigError",
     "EmulatorError",
@@ -66,6 +71,9 @@ __all__ = [
     "SesflowError",
     "SyncError",
     "SyncSummary",
+    "TemplateContent",
+    "TemplatedMessage",
+    "Templates",
     "__version__",
     "compose",
     "send",

@@ -24,6 +24,7 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── ConnectionFailedError        the request never reached SES (retryable)
     │   ├── LimiterUnavailableError      the shared rate limiter (Redis) could not be asked: nothing sent
     │   ├── OutcomeUnknownError          the request was written but no answer came (never resent)
+    │   ├── TemplateRenderError          a template does not render with the data (a variable is missing)
     │   └── ClaimRefusedError            a campaign row was not claimed in its ledger: nothing was sent
     │       └── LedgerLostError          ... because the ledger cannot be written (the run stops)
     ├── SyncError                        exit 1: a Message Insights sync failed; its state did not advance
@@ -168,6 +169,24 @@ class OutcomeUnknownError(SendError):
     """
 
 
+class TemplateRenderError(SendError):
+    """SES could not render a template with the data given (``TestRenderEmailTemplate``): a variable the
+    template prints is missing from the data (``variable`` names it, when SES's message does), or the data
+    does not fit the template."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        variable: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, status=status, hint=hint)
+        self.variable = variable
+
+
 class ClaimRefusedError(SendError):
     """A campaign's ledger did not make the row ``sending`` before its request (another worker holds it,
     or the run is stopping), so the request was never made. Not retried."""
@@ -279,5 +298,6 @@ __all__ = [
     "SyncError",
     "SyncInterrupted",
     "TargetBusyError",
+    "TemplateRenderError",
     "ThrottlingError",
 ]

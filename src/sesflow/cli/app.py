@@ -47,7 +47,16 @@ def _root(
 
 # Each command group lives in its own module ``sesflow.cli.<name>`` with a ``register(app)`` function.
 # Only groups that work are listed here.
-_COMMAND_MODULES: tuple[str, ...] = ("report", "conns", "run", "emulator", "demo", "send", "campaign")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "report",
+    "conns",
+    "run",
+    "emulator",
+    "demo",
+    "send",
+    "templates",
+    "campaign",
+)
 
 
 _TYPE_NAMES: dict[Any, str] = {str: "TEXT", int: "INTEGER", float: "FLOAT"}

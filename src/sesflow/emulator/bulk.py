@@ -16,7 +16,14 @@ from sesflow.emulator.addresses import bare_address
 from sesflow.emulator.call import Call, Handler, invalid
 from sesflow.emulator.region import Record
 from sesflow.emulator.sending import Outgoing
-from sesflow.emulator.sends import addresses, check_routing, rendered_message, send, template_content
+from sesflow.emulator.sends import (
+    addresses,
+    check_routing,
+    header_forms,
+    rendered_message,
+    send,
+    template_content,
+)
 from sesflow.emulator.tags import tag_pairs
 from sesflow.emulator.templates import parse_data, template
 from sesflow.emulator.wire import ApiError
@@ -79,8 +86,8 @@ def _one(
 ) -> Record:
     to, cc, bcc = addresses(destination)
     raw, failure = rendered_message(
-        call, content, data, sender, to, cc, reply_to=call.params.get("ReplyToAddresses"), headers=headers,
-        attachments=attachments, name=name,
+        call, content, data, sender, *header_forms(destination),
+        reply_to=call.params.get("ReplyToAddresses"), headers=headers, attachments=attachments, name=name,
     )  # fmt: skip
     out = Outgoing(
         call.operation, call.protocol, bare_address(sender), (to + cc + bcc) or None, raw, tags,

@@ -36,6 +36,13 @@ def addresses(destination: Record | None) -> tuple[list[str], list[str], list[st
     )
 
 
+def header_forms(destination: Record | None) -> tuple[list[str], list[str]]:
+    """(to, cc) of a Destination as given, display names kept: what SES writes in the To and Cc headers of
+    a message it builds (Simple or Template content)."""
+    destination = destination or {}
+    return list(destination.get("ToAddresses") or []), list(destination.get("CcAddresses") or [])
+
+
 def send(call: Call, out: Outgoing) -> str:
     """Hand a decoded send to the sender of the caller's account and region."""
     return call.state.sender.send(call.region, out, call.now)
@@ -151,14 +158,15 @@ def send_email_v2(call: Call) -> Record:
             simple = dict(content["Simple"])
             if token_url is not None:
                 simple = _with_link(simple, token_url)
-            raw = _simple(call, sender, to, cc, simple, reply_to)
+            raw = _simple(call, sender, *header_forms(params.get("Destination")), simple, reply_to)
         else:
             spec = content["Template"]
             body, name = template_content(call, spec)
+            shown_to, shown_cc = header_forms(params.get("Destination"))
             raw, failure = rendered_message(
-                call, body, parse_data(call, spec.get("TemplateData")), sender, to, cc, reply_to=reply_to,
-                headers=spec.get("Headers"), attachments=spec.get("Attachments"), unsubscribe_url=token_url,
-                name=name,
+                call, body, parse_data(call, spec.get("TemplateData")), sender, shown_to, shown_cc,
+                reply_to=reply_to, headers=spec.get("Headers"), attachments=spec.get("Attachments"),
+                unsubscribe_url=token_url, name=name,
             )  # fmt: skip
     if extra_headers:
         raw = _with_headers(raw, extra_headers)
@@ -220,7 +228,8 @@ def send_email_v1(call: Call) -> Record:
     if body.get("Text") is None and body.get("Html") is None:
         raise invalid(call, "Message body must have Text or Html.")
     to, cc, bcc = addresses(params["Destination"])
-    raw = _simple(call, source, to, cc, params["Message"], params.get("ReplyToAddresses"))
+    shown_to, shown_cc = header_forms(params["Destination"])
+    raw = _simple(call, source, shown_to, shown_cc, params["Message"], params.get("ReplyToAddresses"))
     out = Outgoing(
         "SendEmail", "v1", bare_address(source), (to + cc + bcc) or None, raw, tag_pairs(params.get("Tags")),
         params.get("ConfigurationSetName"),
@@ -235,8 +244,9 @@ def send_templated_email(call: Call) -> Record:
     name = params.get("Template") or str(params.get("TemplateArn") or "").rpartition("/")[2]
     content = template(call, name)
     to, cc, bcc = addresses(params["Destination"])
+    shown_to, shown_cc = header_forms(params["Destination"])
     raw, failure = rendered_message(
-        call, content, parse_data(call, params["TemplateData"]), source, to, cc,
+        call, content, parse_data(call, params["TemplateData"]), source, shown_to, shown_cc,
         reply_to=params.get("ReplyToAddresses"), name=name,
     )  # fmt: skip
     out = Outgoing(

@@ -10,6 +10,7 @@ whatever botocore does that sesflow's own signing does not: proxies, custom even
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from sesflow.errors import ConfigError
@@ -65,7 +66,8 @@ def account_quota(client: Any, api: str) -> SendQuota:
 
 class BotocoreTransport:
     """Sends raw messages through a boto3 ``sesv2`` client (v2 ``SendEmail``) or ``ses`` client (v1
-    ``SendRawEmail``); the client's service decides the API.
+    ``SendRawEmail``); the client's service decides the API. With a ``sesv2`` client it also sends templated
+    ``SendEmail`` and ``SendBulkEmail`` (``send_templated``, ``send_bulk``).
 
     The client is used as is, for every call: build it with ``retries={"total_max_attempts": 1}``, or
     botocore may resend a timed-out message (which SES may have taken). ``close`` leaves a client you passed
@@ -119,6 +121,30 @@ class BotocoreTransport:
                 raise
             raise error from exc
         return str(answer["MessageId"])
+
+    def send_templated(self, params: Mapping[str, Any]) -> str:
+        """One v2 ``send_email`` with ``Content.Template``; the SES MessageId, or a SendError. Needs a
+        ``sesv2`` client."""
+        return str(self._call("send_email", params)["MessageId"])
+
+    def send_bulk(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """One v2 ``send_bulk_email``; its ``BulkEmailEntryResults``, or a SendError. Needs a ``sesv2``
+        client."""
+        return list(self._call("send_bulk_email", params)["BulkEmailEntryResults"])
+
+    def _call(self, method: str, params: Mapping[str, Any]) -> Any:
+        if self._api != "v2":
+            raise ConfigError(
+                "Templated sends are SES v2 operations; this BotocoreTransport has an 'ses' (v1) client.",
+                hint="Give it boto3.client('sesv2').",
+            )
+        try:
+            return getattr(self._client, method)(**params)
+        except Exception as exc:
+            error = from_exception(exc)
+            if error is None:
+                raise
+            raise error from exc
 
     async def asend_raw(self, email: RawEmail) -> str:
         """``send_raw`` on a worker thread (botocore is synchronous)."""

@@ -19,14 +19,17 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from sesflow.errors import ConfigError
 from sesflow.send.connection import ThreadConnections
 from sesflow.send.error_codes import from_answer, no_credentials, outcome_unknown
 from sesflow.send.sigv4 import Signer, amz_date, canonical_host
 from sesflow.send.wire import (
     V1_CONTENT_TYPE,
+    V2_BULK_PATH,
     V2_CONTENT_TYPE,
     V2_PATH,
     UnreadableAnswer,
+    bulk_results,
     error_of,
     message_id,
     request_path,
@@ -36,11 +39,13 @@ from sesflow.send.wire import (
 
 
 class DirectSender:
-    """Signs and sends SES v2 ``SendEmail`` or v1 ``SendRawEmail`` requests itself. Thread-safe.
+    """Signs and sends SES v2 ``SendEmail`` or v1 ``SendRawEmail`` requests itself, and (v2) templated
+    ``SendEmail`` and ``SendBulkEmail``. Thread-safe.
 
     ``send`` takes the parameters botocore's ``send_email``/``send_raw_email`` would take and returns the
     SES MessageId, or raises the SendError a botocore call would have led to. ``validate`` (botocore's
     parameter validation) is applied when the call carries SES options beyond the ones sesflow builds.
+    ``send_templated`` and ``send_bulk`` take parameters the Mailer has checked already.
     """
 
     def __init__(
@@ -64,6 +69,7 @@ class DirectSender:
         self._user_agent = user_agent
         self._host = canonical_host(endpoint_url)
         self._path = request_path(endpoint_url, V2_PATH if api == "v2" else "/")
+        self._bulk_path = request_path(endpoint_url, V2_BULK_PATH)
         self._content_type = V2_CONTENT_TYPE if api == "v2" else V1_CONTENT_TYPE
         self._connections = connections
         self._validate = validate
@@ -76,26 +82,54 @@ class DirectSender:
 
     def send(self, params: Mapping[str, Any]) -> str:
         """Make one send request with botocore-style ``params``; the SES MessageId, or a SendError."""
-        path, headers, body = self.request(params, datetime.now(UTC))
-        answer = self._connections.exchange("POST", path, body, headers)
-        if 200 <= answer.status < 300:
-            try:
-                return message_id(self.api, answer.body)
-            except UnreadableAnswer as exc:
-                # A 2xx means SES took the message; without its id the outcome is not knowable here.
-                raise outcome_unknown(exc) from exc
-        code, text = error_of(self.api, answer.status, answer.headers, answer.body)
-        if not text:
-            # botocore's ClientError text for an answer without a message.
-            text = f"An error occurred ({code or 'Unknown'}) when calling the {self._operation} operation: "
-            text += "Unknown"
-        raise from_answer(code or None, text, answer.status)
-
-    def request(self, params: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, str], bytes]:
-        """The signed request (path, headers with lower-case names, body) for ``params`` at ``now`` (UTC)."""
         if not self._built_in.issuperset(params):
             self._validate(params)  # raises ParamValidationError, as botocore would before sending
         body = v2_body(params) if self.api == "v2" else v1_body(params, self._version)
+        answer = self._post(self._path, body, self._operation)
+        try:
+            return message_id(self.api, answer)
+        except UnreadableAnswer as exc:
+            # A 2xx means SES took the message; without its id the outcome is not knowable here.
+            raise outcome_unknown(exc) from exc
+
+    def send_templated(self, params: Mapping[str, Any]) -> str:
+        """One v2 SendEmail with ``Content.Template`` (``params`` checked by the caller); the MessageId."""
+        self._require_v2("SendEmail with a template")
+        answer = self._post(self._path, v2_body(params), "SendEmail")
+        try:
+            return message_id("v2", answer)
+        except UnreadableAnswer as exc:
+            raise outcome_unknown(exc) from exc
+
+    def send_bulk(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """One v2 SendBulkEmail (``params`` checked by the caller); its BulkEmailEntryResults."""
+        self._require_v2("SendBulkEmail")
+        answer = self._post(self._bulk_path, v2_body(params), "SendBulkEmail")
+        try:
+            return bulk_results(answer, len(params.get("BulkEmailEntries") or ()))
+        except UnreadableAnswer as exc:
+            raise outcome_unknown(exc) from exc
+
+    def request(self, params: Mapping[str, Any], now: datetime) -> tuple[str, dict[str, str], bytes]:
+        """The signed send request (path, headers with lower-case names, body) for ``params`` at ``now``
+        (UTC)."""
+        if not self._built_in.issuperset(params):
+            self._validate(params)  # raises ParamValidationError, as botocore would before sending
+        body = v2_body(params) if self.api == "v2" else v1_body(params, self._version)
+        return self._path, self._signed(self._path, body, now), body
+
+    def _post(self, path: str, body: bytes, operation: str) -> bytes:
+        """POST ``body`` to ``path``, signed now: the body of a 2xx answer, else the SendError it means."""
+        answer = self._connections.exchange("POST", path, body, self._signed(path, body, datetime.now(UTC)))
+        if 200 <= answer.status < 300:
+            return answer.body
+        code, text = error_of(self.api, answer.status, answer.headers, answer.body)
+        if not text:
+            # botocore's ClientError text for an answer without a message.
+            text = f"An error occurred ({code or 'Unknown'}) when calling the {operation} operation: Unknown"
+        raise from_answer(code or None, text, answer.status)
+
+    def _signed(self, path: str, body: bytes, now: datetime) -> dict[str, str]:
         key, secret, token = self._frozen_credentials()
         stamp = amz_date(now)
         headers = {"content-type": self._content_type, "host": self._host, "x-amz-date": stamp}
@@ -103,10 +137,17 @@ class DirectSender:
             headers["x-amz-security-token"] = token
         payload_sha256 = hashlib.sha256(body).hexdigest()
         headers["authorization"] = self._signer.authorization(
-            "POST", self._path, headers, payload_sha256, key, secret, stamp
+            "POST", path, headers, payload_sha256, key, secret, stamp
         )
         headers["user-agent"] = self._user_agent
-        return self._path, headers, body
+        return headers
+
+    def _require_v2(self, what: str) -> None:
+        if self.api != "v2":
+            raise ConfigError(
+                f"{what} is an SES v2 operation; this transport sends through v1 (api='v1').",
+                hint="Build the transport or Mailer with api='v2' (the default) for templated sends.",
+            )
 
     def _frozen_credentials(self) -> tuple[str, str, str | None]:
         from botocore.exceptions import BotoCoreError

@@ -108,6 +108,57 @@ def from_answer(code: str | None, message: str, status: int | None) -> SendError
     )
 
 
+# SendBulkEmail's per-destination statuses (v2 BulkEmailStatus; the names SES documents beside the model's,
+# and v1 SendBulkTemplatedEmail's) -> class. What is not listed is a permanent SendError.
+_BY_BULK_STATUS: dict[str, type[SendError]] = {
+    "MESSAGE_REJECTED": MessageRejectedError,
+    "MAIL_FROM_DOMAIN_NOT_VERIFIED": MailFromDomainNotVerifiedError,
+    "CONFIGURATION_SET_NOT_FOUND": ConfigurationSetDoesNotExistError,
+    "CONFIGURATION_SET_DOES_NOT_EXIST": ConfigurationSetDoesNotExistError,
+    "TEMPLATE_NOT_FOUND": NotFoundError,
+    "TEMPLATE_DOES_NOT_EXIST": NotFoundError,
+    "ACCOUNT_SENDING_PAUSED": AccountSendingPausedError,
+    "CONFIGURATION_SET_SENDING_PAUSED": AccountSendingPausedError,
+    "ACCOUNT_SUSPENDED": AccountSendingPausedError,
+    "ACCOUNT_THROTTLED": ThrottlingError,
+    "ACCOUNT_DAILY_QUOTA_EXCEEDED": DailyQuotaExceededError,
+    "TRANSIENT_FAILURE": ServiceUnavailableError,
+}
+_BULK_HINTS: dict[str, str] = {
+    "TEMPLATE_NOT_FOUND": "Create the template (sesflow templates push DIR) or fix its name.",
+    "TEMPLATE_DOES_NOT_EXIST": "Create the template (sesflow templates push DIR) or fix its name.",
+    "INVALID_PARAMETER": "Check this destination's addresses, data, tags and headers.",
+    "INVALID_SENDING_POOL_NAME": "Check the configuration set's dedicated IP pool.",
+}
+
+
+def from_bulk_status(status: str, message: str | None) -> SendError:
+    """The SendError of one SendBulkEmail destination whose ``Status`` was not ``SUCCESS``; its ``code`` is
+    the status (``ACCOUNT_THROTTLED``, ``MESSAGE_REJECTED``, ...), retryable for a throttle or a transient
+    failure only."""
+    key = status.upper()
+    cls = _BY_BULK_STATUS.get(key, SendError)
+    text = message or status
+    if cls is ThrottlingError and _is_daily_quota(text):
+        cls = DailyQuotaExceededError
+    return cls(
+        f"SES did not send to this destination: {status}: {text}",
+        code=status,
+        hint=_BULK_HINTS.get(key) or _HINTS.get(cls),
+    )
+
+
+def bulk_status(error: SendError) -> str:
+    """The SendBulkEmail status SES gives a destination that failed with ``error`` (the reverse of
+    ``from_bulk_status``, for transports that play SES)."""
+    if error.code and error.code.upper() in _BY_BULK_STATUS:
+        return error.code.upper()
+    for status, cls in _BY_BULK_STATUS.items():
+        if type(error) is cls:
+            return status
+    return "TRANSIENT_FAILURE" if error.retryable else "FAILED"
+
+
 def from_client_error(exc: ClientError) -> SendError:
     """The SendError for an error answer from SES (any code, any status) as botocore raised it."""
     error = exc.response.get("Error", {})
@@ -157,8 +208,10 @@ def from_exception(exc: BaseException) -> SendError | MessageError | None:
 
 
 __all__ = [
+    "bulk_status",
     "connection_failed",
     "from_answer",
+    "from_bulk_status",
     "from_client_error",
     "from_exception",
     "no_credentials",

@@ -1,5 +1,6 @@
 """The ``Mailer``: composes messages, paces them through a rate limiter, sends them on parallel connections
-and retries what SES certainly did not take.
+and retries what SES certainly did not take. Messages SES renders from a template go the same way, one by
+one (``TemplatedMessage``) or up to 50 destinations a call (``send_bulk``, in ``send/bulk.py``).
 
 The core is a pool of ``max_connections`` threads (the transports are synchronous); ``asend``/``asend_many``
 are thin async faces over the same futures. ``send_many`` keeps at most ``2 * max_connections`` messages in
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import queue
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -22,20 +24,19 @@ from sesflow.errors import (
     ConfigError,
     MessageError,
 )
-from sesflow.mime import Composed, Message, compose
-from sesflow.send.checks import check_email
-from sesflow.send.delivery import deliver
+from sesflow.mime.model import Addresses, AddressInput
+from sesflow.send.bulk import bulk_call, run_bulk
+from sesflow.send.delivery import deliver_message, template_transport
 from sesflow.send.limiter import RateLimiter
 from sesflow.send.limits import choose_limiter
-from sesflow.send.result import SendResult
+from sesflow.send.result import Sendable, SendResult
 from sesflow.send.retry import RetryPolicy
-from sesflow.send.ses import open_transport
-from sesflow.send.transport import RawEmail, SESEndpoint, Transport
+from sesflow.send.ses import choose_transport
+from sesflow.send.templated import BulkDestination, TemplateContent
+from sesflow.send.transport import SESEndpoint, Transport
 
 if TYPE_CHECKING:
     import boto3
-
-Sendable: TypeAlias = Message | Composed
 
 
 class _Default(enum.Enum):
@@ -65,6 +66,9 @@ class Mailer:
     ``sesflow:REGION:default``); ``limiter`` takes any RateLimiter instead. ``retry`` says how throttled, 5xx
     and unreachable sends are retried (each retry waits for the limiter again). Per-message SES options come
     from ``Message.ses``, updated by the ``ses`` argument of a send.
+
+    Wherever a ``Message`` goes, a ``TemplatedMessage`` may go too (SES v2 SendEmail with a template, same
+    limiter and retries); ``send_bulk`` sends one template to many destinations through SendBulkEmail.
 
     >>> with Mailer(region="eu-west-1", max_connections=8) as mailer:
     ...     mailer.send(message).raise_for_error()
@@ -96,28 +100,16 @@ class Mailer:
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ConfigError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
         self._owns_transport = transport is None
-        if transport is None:
-            transport = open_transport(
-                region,
-                endpoint_url,
-                session,
-                api or "v2",
-                connect_timeout=connect_timeout,
-                read_timeout=read_timeout,
-                max_connections=max_connections,
-            )
-        else:
-            settings = {"region": region, "endpoint_url": endpoint_url, "session": session, "api": api}
-            given = [name for name, value in settings.items() if value is not None]
-            if given:
-                raise ConfigError(
-                    f"Pass either a transport or {', '.join(given)}, not both: the transport decides them.",
-                    hint="Mailer(region=..., ...) builds its own transport; Mailer(transport) uses yours.",
-                )
-            if not isinstance(transport, Transport):
-                raise ConfigError(
-                    f"transport must have send_raw/asend_raw/close/aclose, not {type(transport).__name__}"
-                )
+        transport = choose_transport(
+            transport,
+            region=region,
+            endpoint_url=endpoint_url,
+            session=session,
+            api=api,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_connections=max_connections,
+        )
         self._transport = transport
         endpoint = transport if isinstance(transport, SESEndpoint) else None
         self._region = endpoint.region if endpoint is not None else "us-east-1"
@@ -140,7 +132,7 @@ class Mailer:
         self._max_connections = max_connections
         self._retry = retry or RetryPolicy()
         self._executor = ThreadPoolExecutor(max_workers=max_connections, thread_name_prefix="sesflow-send")
-        self._pending: set[Future[SendResult]] = set()
+        self._pending: set[Future[Any]] = set()
         self._pending_lock = threading.Lock()
         self._closed = False
 
@@ -217,6 +209,60 @@ class Mailer:
             for future in pending:
                 future.cancel()
 
+    def send_bulk(
+        self,
+        destinations: Iterable[BulkDestination],
+        *,
+        from_: AddressInput,
+        template: str | TemplateContent,
+        default_data: Mapping[str, Any] | None = None,
+        default_tags: Mapping[str, str] | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        reply_to: Addresses = None,
+        configuration_set: str | None = None,
+        ses: Mapping[str, Any] | None = None,
+        window: int | None = None,
+    ) -> list[SendResult]:
+        """Send the stored ``template`` (a name or ARN; or a ``TemplateContent``) to every destination through
+        SES v2 SendBulkEmail, and return one result per destination, in the order given.
+
+        Destinations go in calls of at most 50, and of at most one second's worth of recipients under a rate
+        limit (SES counts each destination's recipients against the rate); each call waits for the limiter
+        (cost: its recipients) and runs on a connection, ``window`` calls (default ``2 * max_connections``)
+        in hand at once, so an iterable of any length is read as it goes. A call SES did not take is retried
+        whole; of a call it answered, only destinations with a retryable status (``ACCOUNT_THROTTLED``,
+        ``TRANSIENT_FAILURE``) go again; a call with no answer leaves its destinations "unknown".
+
+        ``default_data``, ``default_tags`` and ``default_headers`` apply to every destination, which may
+        replace them (``BulkDestination.data`` is merged over ``default_data`` by SES). ``ses`` takes the
+        other SendBulkEmail options (``FeedbackForwardingEmailAddress``, ``TenantName``, ...). Raises
+        MessageError (nothing sent) when the shared part would be refused; a destination that would be
+        refused comes back "failed" with its MessageError, and the others are sent.
+        """
+        transport = template_transport(self._transport, self._api)
+        call = bulk_call(
+            from_=from_,
+            template=template,
+            default_data=default_data,
+            default_tags=default_tags,
+            default_headers=default_headers,
+            reply_to=reply_to,
+            configuration_set=configuration_set,
+            ses=ses,
+        )
+        if self._closed:
+            raise RuntimeError("this Mailer is closed")
+        return run_bulk(
+            call,
+            destinations,
+            submit=self._track,
+            window=self._window(window),
+            send=transport.send_bulk,
+            limiter=self._limiter,
+            retry=self._retry,
+            region=self._region,
+        )
+
     def flush(self) -> None:
         """Wait until every message submitted so far has its result."""
         while True:
@@ -267,6 +313,36 @@ class Mailer:
         """Async twin of ``send``: the event loop keeps running while the message goes out."""
         return await asyncio.wrap_future(self.submit(message, ses=ses))
 
+    async def asend_bulk(
+        self,
+        destinations: Iterable[BulkDestination],
+        *,
+        from_: AddressInput,
+        template: str | TemplateContent,
+        default_data: Mapping[str, Any] | None = None,
+        default_tags: Mapping[str, str] | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        reply_to: Addresses = None,
+        configuration_set: str | None = None,
+        ses: Mapping[str, Any] | None = None,
+        window: int | None = None,
+    ) -> list[SendResult]:
+        """Async twin of ``send_bulk``: the event loop keeps running while the calls go out."""
+        bulk = functools.partial(
+            self.send_bulk,
+            destinations,
+            from_=from_,
+            template=template,
+            default_data=default_data,
+            default_tags=default_tags,
+            default_headers=default_headers,
+            reply_to=reply_to,
+            configuration_set=configuration_set,
+            ses=ses,
+            window=window,
+        )
+        return await asyncio.to_thread(bulk)
+
     async def asend_many(
         self, messages: Iterable[Sendable] | AsyncIterable[Sendable], *, window: int | None = None
     ) -> AsyncIterator[SendResult]:
@@ -305,7 +381,7 @@ class Mailer:
             raise ConfigError(f"window must be at least 1, not {window}")
         return window
 
-    def _forget(self, future: Future[SendResult]) -> None:
+    def _forget(self, future: Future[Any]) -> None:
         with self._pending_lock:
             self._pending.discard(future)
 
@@ -321,22 +397,23 @@ class Mailer:
             return SendResult(status="failed", envelope=None, error=error, message=message)
 
     def _deliver(self, message: Sendable, ses: Mapping[str, Any] | None) -> SendResult:
-        composed = message if isinstance(message, Composed) else compose(message)
-        options = dict(getattr(message, "ses", None) or {})
-        options.update(ses or {})
-        email = RawEmail(
-            raw=composed.raw, from_=composed.envelope.from_, to=tuple(composed.envelope.to), options=options
-        )
-        check_email(email, self._api)
-        return deliver(
-            email,
+        return deliver_message(
+            message,
+            ses,
             transport=self._transport,
+            api=self._api,
             limiter=self._limiter,
             retry=self._retry,
             region=self._region,
-            envelope=composed.envelope,
-            message=message,
         )
+
+    def _track(self, work: Callable[[], list[SendResult]]) -> Future[list[SendResult]]:
+        """Run ``work`` on a connection thread, counted among the sends ``flush`` and ``close`` wait for."""
+        future = self._executor.submit(work)
+        with self._pending_lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+        return future
 
 
 async def _aiter(messages: Iterable[Sendable] | AsyncIterable[Sendable]) -> AsyncIterator[Sendable]:

@@ -34,7 +34,8 @@ def send(
     redis_key: str | None = None,
     retry: RetryPolicy | None = None,
 ) -> SendResult:
-    """Compose and send ``message`` through SES (settings as for ``Mailer``), and return its SendResult.
+    """Compose and send ``message`` through SES (settings as for ``Mailer``), and return its SendResult; a
+    ``TemplatedMessage`` is sent for SES to render.
 
     Raises MessageError, with nothing sent, when the message cannot be composed or fails the checks; SES's
     answers come back in the result (``status`` "failed" or "unknown"): call ``.raise_for_error()`` on it to

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from sesflow.errors import MessageError, SendError
-
-if TYPE_CHECKING:
-    from sesflow.mime import Composed, Envelope, Message
+from sesflow.mime import Composed, Envelope, Message
+from sesflow.send.templated import BulkDestination, TemplatedMessage
 
 SendStatus = Literal["sent", "failed", "unknown"]
+
+Sendable: TypeAlias = Message | Composed | TemplatedMessage
+"""What the Mailer sends one by one: a message to compose, a composed one, or one SES renders."""
 
 
 def nodemailer_message_id(ses_id: str, region: str) -> str:
@@ -34,7 +36,8 @@ class SendResult:
     why) or ``"unknown"`` (the request went out and no answer came: SES may have sent it; it is never resent
     on its own). ``message_id`` is Nodemailer's form of the SES id, ``response`` the SES ``MessageId`` itself,
     ``accepted_at`` when SES answered (UTC), ``attempts`` how many requests were made, and ``message`` the
-    message as it was given to the Mailer, to match results that come back in completion order.
+    message as it was given to the Mailer, to match results that come back in completion order (for a bulk
+    send: the ``BulkDestination``).
     """
 
     status: SendStatus
@@ -44,7 +47,7 @@ class SendResult:
     accepted_at: datetime | None = None
     attempts: int = 0
     error: SendError | MessageError | None = None
-    message: Message | Composed | None = None
+    message: Sendable | BulkDestination | None = None
 
     @property
     def ok(self) -> bool:
@@ -82,4 +85,4 @@ class SendResult:
         }
 
 
-__all__ = ["SendResult", "SendStatus", "nodemailer_message_id"]
+__all__ = ["SendResult", "SendStatus", "Sendable", "nodemailer_message_id"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sesflow.aws import check_endpoint_url, check_region
@@ -20,7 +20,7 @@ from sesflow.send.boto import BotocoreTransport, account_quota, build_client
 from sesflow.send.direct import DirectSender, direct_sender, proxy_for
 from sesflow.send.error_codes import from_exception
 from sesflow.send.params import request_params
-from sesflow.send.transport import API_CHOICES, RawEmail, SendQuota
+from sesflow.send.transport import API_CHOICES, RawEmail, SendQuota, Transport
 
 if TYPE_CHECKING:
     import boto3
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 class SESTransport:
     """Sends raw messages through Amazon SES: v2 ``SendEmail`` with ``Content.Raw`` (default) or v1
-    ``SendRawEmail`` (``api="v1"``), signing each request itself (SigV4).
+    ``SendRawEmail`` (``api="v1"``), signing each request itself (SigV4); with v2 also templated
+    ``SendEmail`` and ``SendBulkEmail`` (``send_templated``, ``send_bulk``).
 
     The envelope decides who receives the message: ``FromEmailAddress``/``Source`` is the envelope sender and
     every recipient (to, cc and bcc) goes in ``Destination``, so bcc never needs a header. Settings come as
@@ -58,7 +59,7 @@ class SESTransport:
         self._endpoint_url = endpoint_url
         self._session = session
         self._timeouts = (connect_timeout, read_timeout)
-        self._region = _region(region, session, endpoint_url)
+        self._region = resolve_region(region, session, endpoint_url)
         self._lock = threading.Lock()
         self._client: Any = None
         self._boto_session: Any = None
@@ -91,6 +92,16 @@ class SESTransport:
     async def asend_raw(self, email: RawEmail) -> str:
         """``send_raw`` on a worker thread, which keeps its own connection."""
         return await asyncio.to_thread(self.send_raw, email)
+
+    def send_templated(self, params: Mapping[str, Any]) -> str:
+        """One v2 SendEmail with ``Content.Template`` (``params`` as botocore's ``send_email`` takes them);
+        the SES MessageId, or a SendError. v2 only."""
+        return self._sender().send_templated(params)
+
+    def send_bulk(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """One v2 SendBulkEmail (``params`` as botocore's ``send_bulk_email`` takes them); its
+        ``BulkEmailEntryResults``, or a SendError when the call as a whole failed. v2 only."""
+        return self._sender().send_bulk(params)
 
     def send_quota(self) -> SendQuota:
         """The account's limits (v2 GetAccount ``SendQuota``, v1 GetSendQuota)."""
@@ -192,7 +203,46 @@ def open_transport(
     return BotocoreTransport(client, owns_client=True)
 
 
-def _region(region: str | None, session: Any, endpoint_url: str | None) -> str:
+def choose_transport(
+    transport: Transport | None,
+    *,
+    region: str | None,
+    endpoint_url: str | None,
+    session: boto3.Session | None,
+    api: str | None,
+    connect_timeout: float,
+    read_timeout: float,
+    max_connections: int,
+) -> Transport:
+    """The transport a Mailer sends through: ``transport`` when given (and then none of the settings that
+    would build one), else the one ``open_transport`` builds from them."""
+    if transport is None:
+        return open_transport(
+            region,
+            endpoint_url,
+            session,
+            api or "v2",
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_connections=max_connections,
+        )
+    settings = {"region": region, "endpoint_url": endpoint_url, "session": session, "api": api}
+    given = [name for name, value in settings.items() if value is not None]
+    if given:
+        raise ConfigError(
+            f"Pass either a transport or {', '.join(given)}, not both: the transport decides them.",
+            hint="Mailer(region=..., ...) builds its own transport; Mailer(transport) uses yours.",
+        )
+    if not isinstance(transport, Transport):
+        raise ConfigError(
+            f"transport must have send_raw/asend_raw/close/aclose, not {type(transport).__name__}"
+        )
+    return transport
+
+
+def resolve_region(region: str | None, session: Any, endpoint_url: str | None) -> str:
+    """The region to use: ``region``, else the session's, else the environment's (``AWS_DEFAULT_REGION``,
+    ``AWS_REGION``), else us-east-1 when an endpoint is given (an emulator); ConfigError when none is."""
     found = region or (session.region_name if session is not None else None) or ""
     if not found:
         import boto3
@@ -216,4 +266,4 @@ def _check(name: str, check: Callable[[str], str], value: str, where: str) -> No
         raise ConfigError(f"{name}: {exc}", hint=f"Fix it where it was given ({where}).") from None
 
 
-__all__ = ["SESTransport", "open_transport"]
+__all__ = ["SESTransport", "choose_transport", "open_transport", "resolve_region"]

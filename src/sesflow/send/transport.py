@@ -4,8 +4,9 @@ A transport makes exactly one request per call and never retries on its own: whe
 Mailer's decision, made from the error class. Every transport has four methods (``send_raw``, ``close`` and
 their async twins). Two optional faces tell the Mailer more: ``SESEndpoint`` (the region, for Nodemailer-style
 message ids, and the API, for the size and option checks) and ``SESAccount`` (the account's quotas, for
-``rate="auto"``). The transports sesflow ships: ``SESTransport`` (signs and sends itself),
-``BotocoreTransport`` (through a boto3 client) and ``MemoryTransport`` (keeps messages, for tests).
+``rate="auto"``). A third, ``TemplateTransport``, sends SES templates (v2 ``SendEmail`` with
+``Content.Template`` and ``SendBulkEmail``). The transports sesflow ships: ``SESTransport`` (signs and sends
+itself), ``BotocoreTransport`` (through a boto3 client) and ``MemoryTransport`` (keeps messages, for tests).
 """
 
 from __future__ import annotations
@@ -62,6 +63,25 @@ class Transport(Protocol):
 
 
 @runtime_checkable
+class TemplateTransport(Protocol):
+    """A transport that can also send messages SES renders from a template (SES v2 only). Thread-safe.
+
+    Both methods take the parameters botocore's ``sesv2`` ``send_email`` / ``send_bulk_email`` take, already
+    checked by the Mailer, make exactly one request and raise a SendError when SES did not answer with
+    success (a destination that failed inside a successful SendBulkEmail is not an error: its entry says).
+    """
+
+    def send_templated(self, params: Mapping[str, Any]) -> str:
+        """One v2 ``SendEmail`` with ``Content.Template``; the SES MessageId."""
+        ...
+
+    def send_bulk(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """One v2 ``SendBulkEmail``; its ``BulkEmailEntryResults`` (``Status``, ``MessageId``, ``Error``), one
+        per entry, in the order of the entries."""
+        ...
+
+
+@runtime_checkable
 class SESEndpoint(Protocol):
     """A transport that sends to SES in one region through one API (``"v2"`` or ``"v1"``), each request
     bounded in time."""
@@ -91,4 +111,12 @@ class SESAccount(Protocol):
         ...
 
 
-__all__ = ["API_CHOICES", "RawEmail", "SESAccount", "SESEndpoint", "SendQuota", "Transport"]
+__all__ = [
+    "API_CHOICES",
+    "RawEmail",
+    "SESAccount",
+    "SESEndpoint",
+    "SendQuota",
+    "TemplateTransport",
+    "Transport",
+]

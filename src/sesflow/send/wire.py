@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 V2_PATH = "/v2/email/outbound-emails"
+V2_BULK_PATH = "/v2/email/outbound-bulk-emails"
 V2_CONTENT_TYPE = "application/json"
 V1_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 
@@ -38,11 +39,13 @@ def request_path(endpoint_url: str, path: str) -> str:
 
 
 def v2_body(params: Mapping[str, Any]) -> bytes:
-    """The JSON body of a v2 SendEmail call with ``params`` (``Content.Raw.Data`` as bytes)."""
+    """The JSON body of a v2 call with ``params``: a SendEmail's ``Content.Raw.Data`` is bytes, base64-encoded
+    here; anything else (a templated SendEmail, SendBulkEmail) is JSON as it is."""
     body = dict(params)
-    content = dict(body["Content"])
-    content["Raw"] = {**content["Raw"], "Data": base64.b64encode(content["Raw"]["Data"]).decode("ascii")}
-    body["Content"] = content
+    content = body.get("Content")
+    if isinstance(content, Mapping) and "Raw" in content:
+        raw = content["Raw"]
+        body["Content"] = {**content, "Raw": {**raw, "Data": base64.b64encode(raw["Data"]).decode("ascii")}}
     return json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -93,6 +96,18 @@ def message_id(api: str, body: bytes) -> str:
     return found
 
 
+def bulk_results(body: bytes, count: int) -> list[dict[str, Any]]:
+    """The ``BulkEmailEntryResults`` of a SendBulkEmail success answer, which must hold ``count`` entries;
+    UnreadableAnswer else."""
+    try:
+        found = json.loads(body)["BulkEmailEntryResults"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UnreadableAnswer(f"no BulkEmailEntryResults in the answer: {body[:200]!r}") from exc
+    if not isinstance(found, list) or len(found) != count or not all(isinstance(e, dict) for e in found):
+        raise UnreadableAnswer(f"{count} BulkEmailEntryResults expected in the answer: {body[:200]!r}")
+    return found
+
+
 def error_of(api: str, status: int, headers: Mapping[str, str], body: bytes) -> tuple[str, str]:
     """The SES error code and message of an error answer (``headers`` with lower-case names), as botocore's
     parsers read them; an unreadable answer gives the status as the code (message: the reason phrase)."""
@@ -139,9 +154,11 @@ def _local(tag: str) -> str:
 
 __all__ = [
     "V1_CONTENT_TYPE",
+    "V2_BULK_PATH",
     "V2_CONTENT_TYPE",
     "V2_PATH",
     "UnreadableAnswer",
+    "bulk_results",
     "error_of",
     "message_id",
     "request_path",
