@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sesflow.emulator import Emulator
-from tests.insights.conftest import read_duckdb, replication, ses_settings, truth
+from tests.sync.conftest import read_duckdb, replication, ses_settings, truth
 
 DAY = timedelta(days=1)
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -11,7 +11,7 @@ import yaml
 
 from sesflow.cli.app import run as cli
 from sesflow.errors import ConfigError
-from sesflow.insights.replication import Replication
+from sesflow.sync.replication import Replication
 
 SES = {
     "type": "api",
@@ -51,7 +51,7 @@ def test_a_null_stream_takes_the_defaults() -> None:
         "ses",
         "ses_emails",
     )
-    assert task.events_table == "ses_email_events"
+    assert task.tables == {"ses_emails": "ses_emails", "ses_email_events": "ses_email_events"}
 
 
 def test_object_templates_use_stream_source_and_target_names() -> None:
