@@ -180,6 +180,12 @@ class Replication:
             else:
                 configured[name] = stream or StreamConfig()
         if streams:
+            for name in streams:
+                if name not in STREAM_NAMES:
+                    raise ConfigError(
+                        f"--streams: unknown stream {name!r}",
+                        hint=f"The aws_ses source has: {', '.join(STREAM_NAMES)}.",
+                    )
             unknown = [name for name in streams if name not in configured]
             if unknown:
                 raise ConfigError(

@@ -16,6 +16,7 @@ it at once, with the same message.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import threading
 import time
@@ -72,8 +73,14 @@ _KEYS = {EMAILS: EMAIL_KEY, EVENTS: EVENT_KEY}
 
 
 def pipeline_name(source: str, target: str, task: StreamTask) -> str:
-    """The dlt pipeline (and schema) name of a stream: stable across machines, so its state is found."""
-    return re.sub(r"[^0-9a-z_]+", "_", f"sesflow_{source}_{target}_{task.schema}_{task.table}".lower())
+    """The dlt pipeline (and schema) name of a stream: stable across machines, so its state is found.
+
+    dlt takes schema names of up to 64 characters: a longer name keeps its start and a hash of the whole.
+    """
+    name = re.sub(r"[^0-9a-z_]+", "_", f"sesflow_{source}_{target}_{task.schema}_{task.table}".lower())
+    if len(name) <= 64:
+        return name
+    return f"{name[:55]}_{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 @dataclass
@@ -235,7 +242,10 @@ class StreamRun:
         names = created_names(pipeline, task.tables.values(), ("messageid",))
         self.summary.object = names.qualified(task.table)
         tables = {stream: names.qualified(table) for stream, table in task.tables.items()}
-        self.forward(StreamStarted(self.index, self.total, task.name, self.summary.object, task.mode, tables))
+        # A snapshot stream replaces its table whatever the mode asks of an incremental one.
+        snapshot = not stream_info(task.name).incremental and task.mode == "incremental"
+        mode = "replace" if snapshot else task.mode
+        self.forward(StreamStarted(self.index, self.total, task.name, self.summary.object, mode, tables))
         sql = target.engine in ("duckdb", "postgres")
         deduplicated = self.messages and sql
         if pipeline.has_pending_data:
