@@ -151,6 +151,10 @@ class StreamRun:
             raise self.interrupted(cut=True) from None
         except PipelineStepFailed as exc:
             raise self._unwrap(exc) from None
+        except SyncError as exc:
+            if any(isinstance(cause, KeyboardInterrupt) for cause in _causes(exc)):
+                raise self.interrupted(cut=True) from None  # an error met while a ctrl-C unwound the run
+            raise
         self.summary.seconds = round(time.monotonic() - started, 3)
         if self.messages and stop is not None and stop.is_set():
             raise self.interrupted(cut=False)
