@@ -49,7 +49,8 @@ DEFAULT_PG = os.environ.get("SESFLOW_TEST_PG_URL", "postgresql://127.0.0.1:5432/
 def one_run(endpoint: str, target: str, concurrency: int, anchor: str, pg_url: str) -> dict[str, Any]:
     """One sync in this process; returns its measurements (called in a fresh child process)."""
     import sesflow
-    from sesflow.insights.progress import LoadStarted, ProgressEvent, StreamDone
+    from sesflow.sync import process_tuning
+    from sesflow.sync.progress import LoadStarted, ProgressEvent, StreamDone
 
     folder = Path(tempfile.mkdtemp(prefix="sesflow-bench-"))
     schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -84,7 +85,8 @@ def one_run(endpoint: str, target: str, concurrency: int, anchor: str, pg_url: s
         "streams": {"ses_emails": None},
     }
     started = time.perf_counter()
-    summary = sesflow.sync(replication, on_progress=on_progress)
+    with process_tuning():  # what `sesflow run` does for its process (the library call tunes nothing)
+        summary = sesflow.sync(replication, on_progress=on_progress)
     wall = time.perf_counter() - started
     stream = summary.streams[0]
     if target == "postgres":

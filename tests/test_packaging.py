@@ -158,6 +158,7 @@ def test_a_command_whose_extra_is_missing_exits_2_naming_the_pip_command(
         ("from sesflow.emulator import Emulator", "emulator"),
         ("from sesflow import sync", "sync"),
         ("from sesflow.insights import sync", "sync"),
+        ("import sesflow.sync; sesflow.sync('replication.yaml')", "sync"),
         ("import sesflow.celery", "celery"),
         ("import sesflow.django", "django"),
         (

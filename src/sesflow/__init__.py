@@ -5,6 +5,8 @@ The public API is re-exported here; implementation modules are private to their 
 
 from __future__ import annotations
 
+import importlib
+
 from sesflow.errors import (
     ConfigError,
     EmulatorError,
@@ -39,12 +41,17 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    # The sync pulls in dlt and pyarrow: imported on first use so `import sesflow` stays fast.
-    if name in ("sync", "SyncSummary"):
+    # The sync pulls in dlt and pyarrow: imported on first use so `import sesflow` stays fast. ``sync`` is
+    # the runner's package, which runs a replication when called (``sesflow.sync("replication.yaml")``).
+    if name == "sync":
         with optional_imports("sync"):
-            from sesflow.insights import runner
+            importlib.import_module("sesflow.sync.runner")
+        return importlib.import_module("sesflow.sync")
+    if name == "SyncSummary":
+        with optional_imports("sync"):
+            from sesflow.sync.summary import SyncSummary
 
-        return getattr(runner, name)
+        return SyncSummary
     raise AttributeError(f"module 'sesflow' has no attribute {name!r}")
 
 

@@ -27,12 +27,13 @@ straight to the process exit status: 2 for bad usage or configuration, 1 for wor
     │   ├── TemplateRenderError          a template does not render with the data (a variable is missing)
     │   └── ClaimRefusedError            a campaign row was not claimed in its ledger: nothing was sent
     │       └── LedgerLostError          ... because the ledger cannot be written (the run stops)
-    ├── SyncError                        exit 1: a Message Insights sync failed; its state did not advance
+    ├── SyncError                        exit 1: a sync failed; its state did not advance past what loaded
     │   ├── ExportJobFailedError         an export job ended FAILED or CANCELLED after the allowed retries
     │   ├── ExportLimitError             a window hit the export cap and cannot (or may not) be split
     │   ├── ExportTimeoutError           an export job did not finish within job_timeout
     │   ├── DownloadError                the export file could not be downloaded or was cut short
     │   ├── AccessDeniedError            the credentials may not call an operation a stream needs
+    │   ├── StreamsFailedError           several streams of a run failed (``failures``); the others loaded
     │   ├── TargetBusyError              exit 2: another run holds the target (``--no-wait``)
     │   └── SyncInterrupted              exit 130: stopped by ctrl-C; says what the saved state covers
     ├── CampaignError                    exit 1: a campaign run could not go on (ledger lost, SES refused it)
@@ -198,7 +199,13 @@ class LedgerLostError(ClaimRefusedError):
 
 
 class SyncError(SesflowError):
-    """A Message Insights sync failed. The saved state did not advance past the failed window."""
+    """A sync failed. The saved state did not advance past what was loaded.
+
+    ``summary`` is the run's ``SyncSummary`` when the error ends a run whose other streams went on (set by
+    ``sesflow.sync``; None otherwise).
+    """
+
+    summary: object | None = None
 
 
 class ExportJobFailedError(SyncError):
@@ -230,6 +237,14 @@ class AccessDeniedError(SyncError):
         super().__init__(message, hint=hint)
         self.action = action
         self.stream = stream
+
+
+class StreamsFailedError(SyncError):
+    """More than one stream of a run failed; ``failures`` maps each to its error. The other streams loaded."""
+
+    def __init__(self, message: str, *, failures: dict[str, SyncError], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.failures = failures
 
 
 class TargetBusyError(SyncError):
@@ -295,6 +310,7 @@ __all__ = [
     "SendError",
     "ServiceUnavailableError",
     "SesflowError",
+    "StreamsFailedError",
     "SyncError",
     "SyncInterrupted",
     "TargetBusyError",

@@ -178,7 +178,7 @@ def sync_into(target: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch,
     """A real sync of the emulator's Message Insights (today) into the DuckDB file or PostgreSQL URL."""
     from datetime import UTC, datetime
 
-    from sesflow.insights import sync
+    from sesflow.sync import sync
 
     today = datetime.now(UTC).date().isoformat()
     inputs = {"region": "us-east-1", "endpoint_url": emulator.endpoint_url, "anchor_date": today}

@@ -131,7 +131,7 @@ def test_a_postgresql_ledger_in_the_sync_database_is_read_in_place_and_a_full_re
         copied = db.execute(f"SELECT to_regclass('\"{schema}\".campaign_ledger')").fetchone()
     assert copied == (None,)  # read in place: no copy of the ledger
     # The view holds no dependency on the synced tables: a full refresh drops and reloads them.
-    from sesflow.insights import sync
+    from sesflow.sync import sync
 
     sync(
         {

@@ -85,16 +85,16 @@ def test_long_lines_are_not_wrapped_when_stdout_is_not_a_terminal(
 
 def test_run_logs_counts_with_thousands_separators(capsys: pytest.CaptureFixture[str]) -> None:
     from sesflow.cli.run import _LogLines
-    from sesflow.insights.progress import StreamDone, WindowDone
     from sesflow.source.windows import Window
+    from sesflow.sync.progress import StreamDone, WindowDone
 
     log = _LogLines()
     moment = datetime(2026, 11, 1, tzinfo=UTC)
     log(WindowDone(Window(moment, moment.replace(day=2)), 12_345, 29_876, 10))
-    log(StreamDone("ses_emails", 1_234_567, 2_345_678, 12.5))
+    log(StreamDone("ses_emails", {"ses.ses_emails": 1_234_567, "ses.ses_email_events": 2_345_678}, 12.5))
     err = capsys.readouterr().err
     assert "12,345 messages, 29,876 events" in err
-    assert "inserted 1,234,567 rows and 2,345,678 events" in err
+    assert "inserted 1,234,567 rows into ses.ses_emails and 2,345,678 into ses.ses_email_events" in err
 
 
 @pytest.mark.parametrize(

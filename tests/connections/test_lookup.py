@@ -232,13 +232,29 @@ def test_a_dlt_destination_dlt_does_not_know_exits_2_naming_it(
     assert "dlt destination duckdb" in capsys.readouterr().out
 
 
-def test_discover_lists_ses_emails(
+def test_discover_lists_every_stream_with_primary_key_and_incremental_support(
     home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AWS_SES", '{"type": "api", "spec": "aws_ses", "inputs": {"region": "us-east-1"}}')
+    assert cli(["conns", "discover", "AWS_SES", "--json"]) == 0
+    found = {
+        row["stream"]: (tuple(row["primary_key"]), row["incremental"])
+        for row in json.loads(capsys.readouterr().out)
+    }
+    assert found == {
+        "ses_emails": (("messageid",), True),
+        "ses_email_events": (("messageid", "position"), True),
+        "ses_metrics": (("day", "dimension", "dimension_value", "metric"), True),
+        "ses_suppressed_destinations": (("email_address",), True),
+        "ses_email_identities": (("identity_name",), False),
+        "ses_configuration_sets": (("configuration_set_name",), False),
+        "ses_account": (("region",), False),
+    }
     assert cli(["conns", "discover", "AWS_SES"]) == 0
-    out = capsys.readouterr().out
-    assert "ses_emails" in out and "messageid" in out and "yes" in out
+    table = capsys.readouterr().out
+    for line in ("ses_metrics", "day, dimension, dimension_value, metric", "yes (last_update_time)"):
+        assert line in table
+    assert "replace (snapshot)" in table
 
 
 def test_check_calls_get_account_on_ses(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,7 +54,7 @@ def _replication(endpoint: str, target: dict[str, str], pipelines: Path) -> dict
 def synced(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[Synced]:
     """Seed 14 days of history in the emulator and sync it into DuckDB and into PostgreSQL."""
     from sesflow.emulator import Emulator
-    from sesflow.insights import sync
+    from sesflow.sync import sync
 
     folder = tmp_path_factory.mktemp("synced")
     saved = {name: os.environ.get(name) for name in ("REPORT_TEST_SES", "REPORT_TEST_DB")}

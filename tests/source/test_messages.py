@@ -13,8 +13,8 @@ from sesflow.emulator import Emulator
 from sesflow.source import ses_source
 from sesflow.source.messages import emails_of, events_of, nest_events
 from sesflow.source.records import parse_export
-from tests.insights.conftest import EMAIL_COLUMNS, EVENT_COLUMNS, as_truth, truth
 from tests.source.conftest import DAY, TODAY, pipeline, rows, sesv2, source_args
+from tests.sync.conftest import EMAIL_COLUMNS, EVENT_COLUMNS, as_truth, truth
 
 MESSAGE_STREAMS = ("ses_emails", "ses_email_events")
 

@@ -96,17 +96,35 @@ def test(name: str = typer.Argument(..., help="Connection name.", metavar="NAME"
 
 
 @conns.command("discover")
-def discover(name: str = typer.Argument(..., help="Source connection name.", metavar="NAME")) -> None:
+def discover(
+    name: str = typer.Argument(..., help="Source connection name.", metavar="NAME"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
     """List the streams of a source connection, with primary key and incremental support."""
     from sesflow.connections import discover as find_streams
     from sesflow.connections import get_connection
 
-    listing = table("stream", "primary key", "incremental", "notes")
-    for stream in find_streams(get_connection(name)):
+    found = find_streams(get_connection(name))
+    if as_json:
+        rows = [
+            {
+                "stream": stream.name,
+                "primary_key": list(stream.primary_key),
+                "incremental": stream.incremental,
+                "cursor": stream.cursor,
+                "description": stream.description,
+            }
+            for stream in found
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    listing = table("stream", "primary key", "incremental", "loaded", "notes")
+    for stream in found:
         listing.add_row(
             stream.name,
             ", ".join(stream.primary_key),
-            "yes" if stream.incremental else "no",
+            f"yes ({stream.cursor})" if stream.incremental else "no",
+            "merge" if stream.incremental else "replace (snapshot)",
             stream.description,
         )
     console().print(listing)

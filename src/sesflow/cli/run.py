@@ -1,10 +1,11 @@
-"""``sesflow run``: run a Sling-style replication (logic in ``sesflow.insights``).
+"""``sesflow run``: run a Sling-style replication (logic in ``sesflow.sync``).
 
 ``-r replication.yaml``, or Sling's flags for one stream (``--src-conn --src-stream --tgt-conn --tgt-object
 --mode``). Progress looks like Sling's: stream i/N, the window being exported, job states, rows and rows/s; a
 Rich progress bar on a terminal, plain timestamped log lines otherwise; ``--json`` prints the summary.
 ctrl-C stops the run cleanly (the windows exported so far are loaded, exit 130); a second ctrl-C stops it at
-once.
+once. The command tunes its own process for syncing (``sesflow.sync.memory.process_tuning``), which the
+library call leaves alone.
 """
 
 from __future__ import annotations
@@ -28,14 +29,27 @@ from sesflow.errors import ConfigError
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from sesflow.insights.progress import ProgressEvent
+    from sesflow.sync.progress import ProgressEvent
+    from sesflow.sync.summary import SyncSummary
+
+
+def _tables(rows: dict[str, int]) -> str:
+    """``200 rows into ses.ses_emails and 450 into ses.ses_email_events``."""
+    parts = [f"{number(count)} into {name}" for name, count in rows.items()]
+    if not parts:
+        return "nothing"
+    parts[0] = parts[0].replace(" into ", " rows into ", 1)
+    return " and ".join(parts)
 
 
 def _plain(event: ProgressEvent) -> str | None:
-    """The line that events other than progress (waiting for a lock, state over anchor) print."""
-    from sesflow.insights.lock import Waiting
-    from sesflow.insights.progress import StateWins
+    """The line that events other than progress (waiting, state over anchor, skipped or failed) print."""
+    from sesflow.sync.progress import StateWins, StreamFailed, StreamSkipped, Waiting
 
+    if isinstance(event, StreamSkipped):
+        return f"{event.stream}: skipped: {event.reason}"
+    if isinstance(event, StreamFailed):
+        return f"{event.stream}: failed: {event.message}" + (f" {event.hint}" if event.hint else "")
     if isinstance(event, Waiting):
         return f"waiting: target {event.target} is being loaded by another run ({event.holder.describe()})"
     if isinstance(event, StateWins):
@@ -61,15 +75,15 @@ class _LogLines:
             print(f"{stamp} INF {text}", file=sys.stderr, flush=True)
 
     def __call__(self, event: ProgressEvent) -> None:
-        from sesflow.insights.progress import (
+        from sesflow.sync.progress import (
+            JobProgress,
             LoadStarted,
             RangePlanned,
             StreamDone,
             StreamStarted,
             WindowDone,
+            WindowSplit,
         )
-        from sesflow.source.exports import JobEvent
-        from sesflow.source.jobs import SplitEvent
 
         line = _plain(event)
         if line is not None:
@@ -77,16 +91,16 @@ class _LogLines:
         elif isinstance(event, StreamStarted):
             self._started = time.monotonic()
             self._rows = 0
+            into = ", ".join(event.tables.values()) or event.object
             self._log(
-                f"[{event.index} / {event.total}] running stream {event.stream} -> {event.object} "
-                f"({event.mode})"
+                f"[{event.index} / {event.total}] running stream {event.stream} -> {into} ({event.mode})"
             )
         elif isinstance(event, RangePlanned):
             origin = "saved state" if event.resumed else "anchor_date"
             self._log(f"exporting {event.start.isoformat()} .. {event.end.isoformat()} (from {origin})")
-        elif isinstance(event, JobEvent):
+        elif isinstance(event, JobProgress):
             self._log(f"window {event.window}: job {event.job_id} {event.state}")
-        elif isinstance(event, SplitEvent):
+        elif isinstance(event, WindowSplit):
             self._log(
                 f"window {event.window} hit the export cap: splitting into {event.halves[0]} "
                 f"and {event.halves[1]}"
@@ -101,11 +115,9 @@ class _LogLines:
         elif isinstance(event, LoadStarted):
             self._log("loading into the target")
         elif isinstance(event, StreamDone):
-            rate = event.emails / event.seconds if event.seconds else 0.0
-            self._log(
-                f"inserted {number(event.emails)} rows and {number(event.events)} events in "
-                f"{event.seconds:.1f} s ({number(rate)} r/s)"
-            )
+            first = next(iter(event.rows.values()), 0)
+            rate = first / event.seconds if event.seconds else 0.0
+            self._log(f"inserted {_tables(dict(event.rows))} in {event.seconds:.1f} s ({number(rate)} r/s)")
 
 
 class _Bar:
@@ -120,9 +132,15 @@ class _Bar:
         self._label = ""
 
     def __call__(self, event: ProgressEvent) -> None:
-        from sesflow.insights.progress import LoadStarted, RangePlanned, StreamDone, StreamStarted, WindowDone
-        from sesflow.source.exports import JobEvent
-        from sesflow.source.jobs import SplitEvent
+        from sesflow.sync.progress import (
+            JobProgress,
+            LoadStarted,
+            RangePlanned,
+            StreamDone,
+            StreamStarted,
+            WindowDone,
+            WindowSplit,
+        )
 
         progress = self._progress
         line = _plain(event)
@@ -130,7 +148,7 @@ class _Bar:
             progress.console.print(line, markup=False)
             return
         if isinstance(event, StreamStarted):
-            self._label = f"[{event.index}/{event.total}] {event.stream}"
+            self._label = f"[{event.index}/{event.total}] {event.object}"
             self._rows = 0
             self._began = time.monotonic()
             self._task = progress.add_task(self._label, total=1.0, status="starting")
@@ -140,11 +158,11 @@ class _Bar:
         if isinstance(event, RangePlanned):
             self._start = event.start.timestamp()
             progress.update(self._task, total=max(event.end.timestamp() - self._start, 1.0), completed=0)
-        elif isinstance(event, JobEvent):
+        elif isinstance(event, JobProgress):
             progress.update(
                 self._task, status=f"{event.window.start:%Y-%m-%d %H:%M:%S} {event.state.lower()}"
             )
-        elif isinstance(event, SplitEvent):
+        elif isinstance(event, WindowSplit):
             progress.update(self._task, status=f"splitting {event.window.start:%Y-%m-%d %H:%M}")
         elif isinstance(event, WindowDone):
             self._rows += event.emails
@@ -157,7 +175,11 @@ class _Bar:
         elif isinstance(event, LoadStarted):
             progress.update(self._task, status=f"{number(self._rows)} rows, loading")
         elif isinstance(event, StreamDone):
-            progress.update(self._task, status=f"{number(event.emails)} rows in {event.seconds:.1f} s")
+            first = next(iter(event.rows.values()), 0)
+            total = next((task.total for task in progress.tasks if task.id == self._task), None)
+            progress.update(
+                self._task, status=f"{number(first)} rows in {event.seconds:.1f} s", completed=total
+            )
 
 
 @contextlib.contextmanager
@@ -235,8 +257,11 @@ def run(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
-    """Run a replication: export SES Message Insights into the target database."""
-    from sesflow.insights.runner import sync
+    """Run a replication: load the SES streams it selects into the target database."""
+    from sesflow.errors import SyncError
+    from sesflow.sync.memory import process_tuning
+    from sesflow.sync.runner import sync
+    from sesflow.sync.summary import SyncSummary
 
     if replication is not None and (src_conn or tgt_conn or tgt_object or src_stream):
         raise ConfigError("give either -r replication.yaml or --src-conn/--tgt-conn, not both")
@@ -248,35 +273,49 @@ def run(
     names = [name.strip() for name in streams.split(",") if name.strip()] if streams else None
     stop = threading.Event()
     err = console(stderr=True)
-    summary: Any
-    with _ctrl_c_stops(stop):
-        if err.is_terminal and not as_json:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    options: dict[str, Any] = {"streams": names, "mode": mode, "wait": not no_wait, "stop": stop}
+    try:
+        with _ctrl_c_stops(stop), process_tuning():
+            if err.is_terminal and not as_json:
+                from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.fields[status]}"),
-                TimeElapsedColumn(),
-                console=err,
-            ) as progress:
-                summary = sync(
-                    plan, streams=names, mode=mode, on_progress=_Bar(progress), wait=not no_wait, stop=stop
-                )
-        else:
-            summary = sync(
-                plan, streams=names, mode=mode, on_progress=_LogLines(), wait=not no_wait, stop=stop
-            )
+                with Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    TextColumn("{task.fields[status]}"),
+                    TimeElapsedColumn(),
+                    console=err,
+                ) as progress:
+                    summary = sync(plan, on_progress=_Bar(progress), **options)
+            else:
+                summary = sync(plan, on_progress=_LogLines(), **options)
+    except SyncError as exc:
+        if isinstance(exc.summary, SyncSummary):
+            _print_summary(exc.summary, as_json=as_json)
+        raise
+    _print_summary(summary, as_json=as_json)
+
+
+def _print_summary(summary: SyncSummary, *, as_json: bool) -> None:
+    """The run's summary: JSON on stdout, or one line per stream on stderr."""
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
-    else:
-        for stream in summary.streams:
-            err.print(
-                f"{stream.stream} -> {stream.object}: {number(stream.emails)} rows, {number(stream.events)} "
-                f"events, {number(stream.jobs)} export jobs ({number(stream.splits)} splits) in "
-                f"{stream.seconds:.1f} s",
-                markup=False,
-            )
+        return
+    err = console(stderr=True)
+    for stream in summary.streams:
+        if stream.status == "skipped":
+            line = f"{stream.stream} -> {stream.object}: skipped ({stream.reason})"
+        elif stream.status == "failed":
+            line = f"{stream.stream} -> {stream.object}: failed ({stream.error})"
+        else:
+            line = f"{stream.stream} -> {stream.object}: {number(stream.rows)} rows"
+            others = {name: rows for name, rows in stream.tables.items() if name != stream.object}
+            if others:
+                line += ", " + ", ".join(f"{number(rows)} into {name}" for name, rows in others.items())
+            if stream.jobs:
+                line += f", {number(stream.jobs)} export jobs ({number(stream.splits)} splits)"
+            line += f" in {stream.seconds:.1f} s"
+        err.print(line, markup=False)
 
 
 def register(app: typer.Typer) -> None:

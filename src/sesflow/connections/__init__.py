@@ -8,7 +8,7 @@ other target types as dlt destinations), ``parsing`` (raw settings -> a validate
 
 from __future__ import annotations
 
-from sesflow.connections.aws import SES_STREAMS, AwsSecrets, AwsSesConnection, AwsSesInputs, StreamInfo
+from sesflow.connections.aws import AwsSecrets, AwsSesConnection, AwsSesInputs
 from sesflow.connections.checks import QueryResult, check_connection, discover, execute, no_credentials
 from sesflow.connections.databases import DUCKDB_MEMORY_LIMIT, DuckDbConnection, PostgresConnection
 from sesflow.connections.envfile import check_name, set_connection, settings_from_pairs, unset_connection
@@ -47,7 +47,6 @@ from sesflow.connections.warehouses import (
 
 __all__ = [
     "DUCKDB_MEMORY_LIMIT",
-    "SES_STREAMS",
     "TYPES",
     "AnyConnection",
     "AwsSecrets",
@@ -69,7 +68,6 @@ __all__ = [
     "SnowflakeConnection",
     "SqlServerConnection",
     "SqliteConnection",
-    "StreamInfo",
     "TargetConnection",
     "all_connections",
     "check_connection",

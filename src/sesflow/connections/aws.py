@@ -6,7 +6,6 @@ into mappings before these models see it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,7 +22,8 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
 class AwsSesInputs(BaseModel):
-    """The inputs of an ``aws_ses`` connection: Sling's four, then sesflow's own."""
+    """The inputs of an ``aws_ses`` connection: Sling's four, then sesflow's own (the settings of
+    ``sesflow.source.ses_source`` of the same names)."""
 
     model_config = _STRICT
 
@@ -37,6 +37,9 @@ class AwsSesInputs(BaseModel):
     poll_interval: float = Field(5.0, gt=0)
     job_timeout: float = Field(3600.0, gt=0)
     data_format: Literal["JSON", "CSV"] = "JSON"
+    metrics_dimensions: list[str] | str | None = None  # checked by the source: ISP, EMAIL_IDENTITY, ...
+    metrics_lookback_days: int = Field(2, ge=0)
+    suppression_details: bool = True
 
     @field_validator("range_interval", "lookback_interval")
     @classmethod
@@ -127,18 +130,4 @@ class AwsSesConnection(BaseModel):
         return self.session().client("sesv2", endpoint_url=self.inputs.endpoint_url or None, config=config)
 
 
-@dataclass(frozen=True)
-class StreamInfo:
-    """One stream a source offers."""
-
-    name: str
-    primary_key: tuple[str, ...]
-    incremental: bool
-    description: str
-
-
-SES_STREAMS: tuple[StreamInfo, ...] = (
-    StreamInfo("ses_emails", ("messageid",), True, "one row per message (events in ses_email_events)"),
-)
-
-__all__ = ["SES_STREAMS", "AwsSecrets", "AwsSesConnection", "AwsSesInputs", "StreamInfo"]
+__all__ = ["AwsSecrets", "AwsSesConnection", "AwsSesInputs"]

@@ -9,12 +9,13 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from sesflow.connections.aws import SES_STREAMS, AwsSesConnection, StreamInfo
+from sesflow.connections.aws import AwsSesConnection
 from sesflow.connections.databases import DuckDbConnection, PostgresConnection
 from sesflow.connections.parsing import AnyConnection
 from sesflow.connections.redaction import redact_text
 from sesflow.connections.warehouses import DltConnection, SqliteConnection
 from sesflow.errors import ConfigError, SesflowError
+from sesflow.source.catalog import STREAMS, StreamInfo
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def discover(connection: AnyConnection) -> list[StreamInfo]:
-    """The streams of a source connection (``ses_emails`` for ``aws_ses``)."""
+    """The streams of a source connection: every stream of the SES source for ``aws_ses``."""
     if isinstance(connection, AwsSesConnection):
-        return list(SES_STREAMS)
+        return list(STREAMS)
     raise ConfigError(f"{connection.type} connections are targets; only source connections have streams")
 
 

@@ -197,7 +197,7 @@ def _sync(endpoint: str, database: Path, anchor: dt.datetime, out: Any) -> int:
     import os
     import tempfile
 
-    from sesflow.insights import sync
+    from sesflow.sync.runner import sync
 
     source = {
         "type": "api",

@@ -1,50 +1,30 @@
-"""SES v2 Message Insights into databases: export jobs, record parsing, the dlt source and replications.
+"""The former home of the sync, kept as names only: ``sesflow.sync`` runs replications and
+``sesflow.source`` is the dlt source.
 
-Public names (imported lazily, so ``import sesflow`` stays fast): ``ses_source`` (a dlt source),
-``sync`` / ``SyncSummary`` / ``StreamSummary`` (run a Sling-style replication), ``Replication``,
-``parse_export`` / ``ExportTables`` (the record parser), ``Interval`` and ``Window``.
-
-This package imports nothing of ``sesflow.mime`` or ``sesflow.send``.
+``from sesflow.insights import sync, ses_source, Replication, ...`` keeps working (imported lazily); new code
+imports from ``sesflow.sync`` and ``sesflow.source``. Nothing else lives here.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sesflow.extras import optional_imports
 
-if TYPE_CHECKING:
-    from sesflow.insights.replication import Replication
-    from sesflow.insights.runner import StreamSummary, SyncSummary, sync
-    from sesflow.insights.source import ses_source
-    from sesflow.source.intervals import Interval
-    from sesflow.source.records import ExportTables, parse_export
-    from sesflow.source.windows import Window
-
 _LAZY = {
-    "Interval": "sesflow.source.intervals",
     "ExportTables": "sesflow.source.records",
-    "parse_export": "sesflow.source.records",
-    "Replication": "sesflow.insights.replication",
-    "ses_source": "sesflow.insights.source",
-    "StreamSummary": "sesflow.insights.runner",
-    "SyncSummary": "sesflow.insights.runner",
-    "sync": "sesflow.insights.runner",
+    "Interval": "sesflow.source.intervals",
+    "Replication": "sesflow.sync.replication",
+    "StreamSummary": "sesflow.sync.summary",
+    "SyncSummary": "sesflow.sync.summary",
     "Window": "sesflow.source.windows",
+    "parse_export": "sesflow.source.records",
+    "ses_source": "sesflow.source.ses",
+    "sync": "sesflow.sync.runner",
 }
 
-__all__ = [
-    "ExportTables",
-    "Interval",
-    "Replication",
-    "StreamSummary",
-    "SyncSummary",
-    "Window",
-    "parse_export",
-    "ses_source",
-    "sync",
-]
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sesflow.emulator import Emulator
-from tests.insights.conftest import read_duckdb, replication, ses_settings, truth
+from tests.sync.conftest import read_duckdb, replication, ses_settings, truth
 
 DAY = timedelta(days=1)
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -107,5 +107,37 @@ def test_a_second_ctrl_c_stops_at_once_and_the_rerun_finishes(ses: Emulator, tmp
     rerun = _start(ses, tmp_path)
     _, rest = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, rest
+    emails, _ = read_duckdb(tmp_path / "sync.duckdb")
+    assert len(emails) == len({row["messageid"] for row in emails}) == 1200
+
+
+@pytest.mark.parametrize("event", ["WindowDone", "LoadStarted"])
+def test_a_keyboard_interrupt_inside_the_pipeline_is_the_interrupt_path(
+    ses: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event: str
+) -> None:
+    """A ctrl-C that lands inside dlt's extract step (dlt wraps it in its own step error) still ends the
+    run as an interrupt (exit 130), naming what the saved state covers, and the rerun finishes the table."""
+    import sesflow
+    from sesflow.errors import SyncInterrupted
+
+    monkeypatch.setenv("SESFLOW_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    settings = ses_settings(ses.endpoint_url, TODAY - 5 * DAY, range_interval="12h", max_concurrent_jobs=1)
+    connections = {
+        "AWS_SES": settings,
+        "TARGET": {"type": "duckdb", "instance": str(tmp_path / "sync.duckdb")},
+    }
+
+    def ctrl_c(progress: object) -> None:
+        if type(progress).__name__ == event:
+            raise KeyboardInterrupt
+
+    with pytest.raises(
+        SyncInterrupted, match=r"interrupted: the state saved in TARGET for ses\.ses_emails"
+    ) as stop:
+        sesflow.sync(replication(), connections=connections, on_progress=ctrl_c)
+    assert stop.value.exit_code == 130
+    sesflow.sync(replication(), connections=connections)
     emails, _ = read_duckdb(tmp_path / "sync.duckdb")
     assert len(emails) == len({row["messageid"] for row in emails}) == 1200

@@ -26,49 +26,21 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sesflow.errors import SyncError, TargetBusyError
+from sesflow.sync.progress import Holder, Waiting
 
 POLL_SECONDS = 0.5
 _LOCK_CLASS = 0x5E5F  # the first key of sesflow's advisory locks (the second is a hash of the dataset)
 _APPLICATION = "sesflow run"
 
 
-@dataclass(frozen=True)
-class Holder:
-    """Who holds a target: host, process id and since when (any may be unknown)."""
-
-    host: str | None
-    pid: int | None
-    since: str | None
-
-    def describe(self) -> str:
-        """``host H, pid P, since T``, with what is known."""
-        parts = []
-        if self.host:
-            parts.append(f"host {self.host}")
-        if self.pid is not None:
-            parts.append(f"pid {self.pid}")
-        if self.since:
-            parts.append(f"since {self.since}")
-        return ", ".join(parts) or "holder unknown"
-
-
 def me() -> Holder:
     """This process as a holder."""
     return Holder(socket.gethostname(), os.getpid(), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """A progress event: the run waits for ``holder`` to release ``target``."""
-
-    target: str
-    holder: Holder
 
 
 OnWait = Callable[[Waiting], None]
@@ -265,9 +237,7 @@ def file_lock(
 
 
 __all__ = [
-    "Holder",
     "OnWait",
-    "Waiting",
     "file_lock",
     "info_path",
     "me",

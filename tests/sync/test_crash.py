@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sesflow.emulator import Emulator
-from tests.insights.conftest import read_duckdb, replication, ses_settings
+from tests.sync.conftest import read_duckdb, replication, ses_settings
 
 KILLED_SESFLOW = Path(__file__).with_name("killed_sesflow.py")
 

@@ -1,11 +1,14 @@
 """Whether a DuckDB or PostgreSQL target holds any of a window's messages already.
 
-``sesflow.sync`` hands one of these to ``ses_source(held=...)``: a batch of messages the target does not hold
-yet is appended, which spares the target the staging copy and the delete of a merge (half of the loading
-time of a 30-day sync). The check must never miss a message, or an append would duplicate it:
+The runner's message batches ask one of these about the first window of each dlt run: a batch of messages
+the target does not hold yet is appended, which spares the target the staging copy and the delete of a merge
+(half of the loading time of a 30-day sync). The check must never miss a message, or an append would
+duplicate it:
 
-- it looks in both tables (a killed load may have written the events of a message and not the message);
-- it uses the names dlt gives the tables in this very run (``dlt.current.source_schema()``'s naming);
+- it looks in every table of the stream (a killed load may have written a message's events and not the
+  message);
+- it is given the names dlt created (dataset layout, naming convention and case applied, see
+  ``sync.targets``), not the names the replication asked for;
 - it answers "held" when it cannot look: a merge is right whatever the table holds.
 
 It is cheap because message ids start with their send time: a window of new messages lies beyond every id in
@@ -27,12 +30,15 @@ _IDS = "sesflow_window_ids"
 
 
 class _Held(ABC):
-    """``held(messageids) -> bool``; ``take_seconds()`` is the time spent checking since its last call."""
+    """``held(messageids) -> bool``; ``take_seconds()`` is the time spent checking since its last call.
 
-    def __init__(self, dataset: str, tables: tuple[str, ...], naming: Any = None) -> None:
+    ``dataset``, ``tables`` and ``column`` are names as they are in the target.
+    """
+
+    def __init__(self, dataset: str, tables: tuple[str, ...], column: str = "messageid") -> None:
         self._dataset = dataset
         self._tables = tables
-        self._naming = naming  # None: the naming of the schema dlt is extracting
+        self._column = column
         self._seconds = 0.0
 
     def take_seconds(self) -> float:
@@ -41,19 +47,14 @@ class _Held(ABC):
         return seconds
 
     def __call__(self, messageids: pa.Array | pa.ChunkedArray) -> bool:
-        import dlt
-
         started = time.perf_counter()
         try:
             bounds = pc.min_max(messageids)
             low, high = bounds["min"].as_py(), bounds["max"].as_py()
             if low is None:  # no message id at all: nothing to find
                 return False
-            naming = self._naming or dlt.current.source_schema().naming
-            dataset = naming.normalize_table_identifier(self._dataset)
-            tables = [naming.normalize_table_identifier(name) for name in self._tables]
-            column = _quote(naming.normalize_identifier("messageid"))
-            return self._look(dataset, tables, column, messageids, (low, high))
+            tables = list(self._tables)
+            return self._look(self._dataset, tables, _quote(self._column), messageids, (low, high))
         finally:
             self._seconds += time.perf_counter() - started
 
@@ -66,10 +67,12 @@ class _Held(ABC):
 
 class DuckDbHeld(_Held):
     """The check over an open DuckDB connection, which no load may be using at the time (dlt's extract
-    step, where ``ses_source`` calls it, is such a time)."""
+    step, where the runner's message batches call it, is such a time)."""
 
-    def __init__(self, connection: Any, dataset: str, tables: tuple[str, ...], naming: Any = None) -> None:
-        super().__init__(dataset, tables, naming)
+    def __init__(
+        self, connection: Any, dataset: str, tables: tuple[str, ...], column: str = "messageid"
+    ) -> None:
+        super().__init__(dataset, tables, column)
         self._connection = connection
 
     def _look(
@@ -104,8 +107,8 @@ class DuckDbHeld(_Held):
 class PostgresHeld(_Held):
     """The check over a connection of its own to ``dsn`` (opened at the first check; ``close()`` it)."""
 
-    def __init__(self, dsn: str, dataset: str, tables: tuple[str, ...], naming: Any = None) -> None:
-        super().__init__(dataset, tables, naming)
+    def __init__(self, dsn: str, dataset: str, tables: tuple[str, ...], column: str = "messageid") -> None:
+        super().__init__(dataset, tables, column)
         self._dsn = dsn
         self._connection: Any = None
 

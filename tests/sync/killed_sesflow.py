@@ -23,10 +23,10 @@ def _die() -> None:
 
 def main() -> None:
     batch_rows, point, *arguments = sys.argv[1:]
-    import sesflow.insights.runner as runner
+    import sesflow.sync.messages as messages
 
     if int(batch_rows):
-        runner.BATCH_ROWS = int(batch_rows)
+        messages.BATCH_ROWS = int(batch_rows)
     where, _, nth = point.partition(":")
     calls = [0]
 

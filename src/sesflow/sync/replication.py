@@ -6,7 +6,14 @@ target: MY_POSTGRES
 defaults: { mode: incremental, object: ses.{stream_name} }
 streams:
   ses_emails:            # a null stream takes the defaults
+  ses_metrics:
+    object: vdm.{stream_name}
 ```
+
+Streams are those of the SES source (``sesflow.source.catalog``), ``'*'`` standing for all of them. The two
+message streams come from one Message Insights export, so they run together: ``ses_emails`` brings
+``ses_email_events`` along (in its schema, table ``ses_email_events``, or ``<table>_events``) unless the file
+names ``ses_email_events`` itself, whose object must then be in the same schema and whose mode the same.
 
 Modes: ``incremental`` (continue from the saved state), ``full-refresh`` (drop the tables and the state,
 start again from the anchor), ``truncate`` (empty the tables and the state, keep the tables). Object names
@@ -21,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -29,8 +36,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sesflow.connections import SES_STREAMS, describe_validation_error, yaml_error
+from sesflow.connections import describe_validation_error, yaml_error
 from sesflow.errors import ConfigError
+from sesflow.source.catalog import STREAM_NAMES
 from sesflow.yamltext import load_yaml
 
 Mode = Literal["incremental", "full-refresh", "truncate"]
@@ -47,6 +55,7 @@ _TEMPLATE_NAMES = (
     "run_timestamp",
 )
 FILE_FORMATS = ("parquet", "csv", "jsonl")
+EMAILS, EVENTS = "ses_emails", "ses_email_events"
 
 
 class StreamConfig(BaseModel):
@@ -77,13 +86,18 @@ class ReplicationConfig(BaseModel):
 
 @dataclass(frozen=True)
 class StreamTask:
-    """One stream to run, everything resolved: the mode, and the target ``schema.table``."""
+    """One stream to run, everything resolved: the mode, and the target ``schema.table``.
+
+    ``also`` holds the streams loaded in the same run, as (stream, table) pairs: ``ses_email_events`` with
+    ``ses_emails``.
+    """
 
     name: str
     mode: Mode
     schema: str
     table: str
     file_format: str | None = None  # target_options.format, for file targets
+    also: tuple[tuple[str, str], ...] = ()
 
     @property
     def object(self) -> str:
@@ -91,11 +105,17 @@ class StreamTask:
         return f"{self.schema}.{self.table}"
 
     @property
-    def events_table(self) -> str:
-        """The events table: ``ses_emails`` -> ``ses_email_events``, else ``<table>_events``."""
-        if self.table.endswith("emails"):
-            return self.table[: -len("emails")] + "email_events"
-        return f"{self.table}_events"
+    def tables(self) -> dict[str, str]:
+        """Stream -> table, for every stream of the run (its own first)."""
+        return {self.name: self.table, **dict(self.also)}
+
+
+def events_table(emails_table: str) -> str:
+    """The events table beside an emails table: ``ses_emails`` -> ``ses_email_events``, else
+    ``<table>_events``."""
+    if emails_table.endswith("emails"):
+        return emails_table[: -len("emails")] + "email_events"
+    return f"{emails_table}_events"
 
 
 @dataclass(frozen=True)
@@ -128,12 +148,11 @@ class Replication:
             config = ReplicationConfig.model_validate(dict(data))
         except ValidationError as exc:
             raise ConfigError(f"{origin}: {describe_validation_error(exc)}") from None
-        known = {stream.name for stream in SES_STREAMS}
         for name in config.streams:
-            if name not in known and name != "*":
+            if name not in STREAM_NAMES and name != "*":
                 raise ConfigError(
                     f"{origin}: streams.{name}: unknown stream {name!r}",
-                    hint=f"The aws_ses source has: {', '.join(sorted(known))}.",
+                    hint=f"The aws_ses source has: {', '.join(STREAM_NAMES)}, or '*' for all of them.",
                 )
         replication = cls(config, origin)
         replication.tasks()  # validates object templates early
@@ -156,17 +175,24 @@ class Replication:
         configured: dict[str, StreamConfig] = {}
         for name, stream in self.config.streams.items():
             if name == "*":
-                for info in SES_STREAMS:
-                    configured.setdefault(info.name, stream or StreamConfig())
+                for known in STREAM_NAMES:
+                    configured.setdefault(known, stream or StreamConfig())
             else:
                 configured[name] = stream or StreamConfig()
         if streams:
+            for name in streams:
+                if name not in STREAM_NAMES:
+                    raise ConfigError(
+                        f"--streams: unknown stream {name!r}",
+                        hint=f"The aws_ses source has: {', '.join(STREAM_NAMES)}.",
+                    )
             unknown = [name for name in streams if name not in configured]
             if unknown:
                 raise ConfigError(
                     f"--streams: {', '.join(unknown)} not in {self.origin}",
                     hint=f"Streams in the file: {', '.join(configured)}.",
                 )
+            streams = list(dict.fromkeys(streams))
             selected = list(streams)
         else:
             selected = [name for name, stream in configured.items() if not stream.disabled]
@@ -192,7 +218,33 @@ class Replication:
                     f"{', '.join(FILE_FORMATS)}"
                 )
             tasks.append(StreamTask(name, chosen, schema, table, file_format))
-        return tasks
+        return self._together(tasks)
+
+    def _together(self, tasks: list[StreamTask]) -> list[StreamTask]:
+        """``ses_email_events`` folded into the ``ses_emails`` task: one export feeds both tables."""
+        by_name = {task.name: task for task in tasks}
+        emails, events = by_name.get(EMAILS), by_name.get(EVENTS)
+        if emails is None:
+            return tasks
+        if events is None:
+            if EVENTS in self.config.streams:  # named in the file, and left out (disabled, or --streams)
+                return tasks
+            joined = replace(emails, also=((EVENTS, events_table(emails.table)),))
+            return [joined if task is emails else task for task in tasks]
+        where = f"{self.origin}: streams.{EVENTS}"
+        if (events.schema, events.mode, events.file_format) != (
+            emails.schema,
+            emails.mode,
+            emails.file_format,
+        ):
+            raise ConfigError(
+                f"{where}: {events.object} ({events.mode}) and {EMAILS}'s {emails.object} ({emails.mode}) "
+                "must share the schema, the mode and the format",
+                hint="Both tables come from one Message Insights export and load in one run; give them "
+                "objects in one schema, e.g. ses.{stream_name}.",
+            )
+        joined = replace(emails, also=((EVENTS, events.table),))
+        return [joined if task is emails else task for task in tasks if task is not events]
 
     def _object(self, template: str, values: Mapping[str, str]) -> tuple[str, str]:
         for field_name in _TEMPLATE_FIELD.findall(template):

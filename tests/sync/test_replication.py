@@ -11,7 +11,7 @@ import yaml
 
 from sesflow.cli.app import run as cli
 from sesflow.errors import ConfigError
-from sesflow.insights.replication import Replication
+from sesflow.sync.replication import Replication
 
 SES = {
     "type": "api",
@@ -51,7 +51,36 @@ def test_a_null_stream_takes_the_defaults() -> None:
         "ses",
         "ses_emails",
     )
-    assert task.events_table == "ses_email_events"
+    assert task.tables == {"ses_emails": "ses_emails", "ses_email_events": "ses_email_events"}
+
+
+def test_the_message_streams_run_together_in_one_task() -> None:
+    def tasks(file: dict[str, object], only: list[str] | None = None) -> list[tuple[str, dict[str, str]]]:
+        plan = Replication.from_mapping({"source": "A", "target": "B", "streams": file})
+        return [(task.name, task.tables) for task in plan.tasks(only)]
+
+    both = {"ses_emails": "ses_emails", "ses_email_events": "ses_email_events"}
+    assert tasks({"ses_emails": None}) == [("ses_emails", both)]  # events come along, as they always did
+    assert tasks({"ses_emails": None, "ses_email_events": {"object": "ses.events"}}) == [
+        ("ses_emails", {"ses_emails": "ses_emails", "ses_email_events": "events"})
+    ]
+    assert tasks({"ses_email_events": None}) == [
+        ("ses_email_events", {"ses_email_events": "ses_email_events"})
+    ]
+    assert tasks({"ses_emails": None, "ses_email_events": {"disabled": True}}) == [
+        ("ses_emails", {"ses_emails": "ses_emails"})
+    ]
+    star = tasks({"*": None})
+    assert [name for name, _ in star] == [
+        "ses_emails",
+        "ses_metrics",
+        "ses_suppressed_destinations",
+        "ses_email_identities",
+        "ses_configuration_sets",
+        "ses_account",
+    ]
+    assert star[0][1] == both
+    assert tasks({"*": None}, ["ses_account"]) == [("ses_account", {"ses_account": "ses_account"})]
 
 
 def test_object_templates_use_stream_source_and_target_names() -> None:

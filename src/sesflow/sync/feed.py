@@ -1,22 +1,24 @@
-"""A stream of export results that keeps running between dlt loads.
+"""A stream of Message Insights export results that keeps running between dlt loads.
 
-``ExportFeed`` drives ``export_in_order`` in a background thread and hands its results over through a small
-bounded queue. ``sync()`` loads a long range in batches, one dlt run per batch (so the state in the target
-moves forward batch by batch); thanks to the feed, the export jobs for the next batch keep running while dlt
-normalises and loads the previous one.
+``ExportFeed`` drives the source's ``export_in_order`` in a background thread and hands its results over
+through a small bounded queue. The runner loads a long range in batches, one dlt run per batch (so the state
+in the target moves forward batch by batch); thanks to the feed, the export jobs for the next batch keep
+running while dlt normalises and loads the previous one. The windows are those the source cuts
+(``WindowPlanner`` at ``anchor + k * range_interval``), and job and split events become progress events.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 
-from sesflow.source.exports import ExportClient, ExportResult, ExportSettings, JobEvent
-from sesflow.source.intervals import Interval
-from sesflow.source.jobs import OnLimit, SplitEvent, export_in_order
+from sesflow.source.exports import ExportClient, ExportResult, JobEvent
+from sesflow.source.jobs import SplitEvent, export_in_order
+from sesflow.source.messages import MessageExports
 from sesflow.source.windows import WindowPlanner
+from sesflow.sync.progress import JobProgress, ProgressCallback, WindowSplit
 
 _END = object()
 QUEUED_RESULTS = 3
@@ -28,26 +30,17 @@ class _Failure:
 
 
 class ExportFeed:
-    """Export results in window order, produced in the background; iterate with ``next_result()``."""
+    """Export results in window order, produced in the background; iterate with ``next_result()``.
+
+    ``interrupt`` (set by whoever wants the run to stop early, e.g. on ctrl-C): ``next_result`` hands out
+    nothing more, so the windows already handed over are loaded and the state saved, and the run ends there.
+    """
 
     def __init__(
-        self,
-        client: object,
-        settings: ExportSettings,
-        *,
-        range_interval: str,
-        max_concurrent: int,
-        on_limit: OnLimit,
-        on_job: Callable[[JobEvent], None],
-        on_split: Callable[[SplitEvent], None],
+        self, exports: MessageExports, on_progress: ProgressCallback, interrupt: threading.Event | None = None
     ) -> None:
-        self._client = client
-        self._settings = settings
-        self._interval = Interval.parse(range_interval)
-        self._max_concurrent = max_concurrent
-        self._on_limit = on_limit
-        self._on_job = on_job
-        self._on_split = on_split
+        self._exports = exports
+        self._on_progress = on_progress
         # Room for a few seconds of exports: while dlt loads a batch (1-2 s), the jobs keep being created
         # (one per second) instead of stalling on a full queue. Each result holds at most 10,000 messages
         # (~11 MB of Arrow), so the room is fixed rather than grown with the concurrency.
@@ -57,9 +50,7 @@ class ExportFeed:
         self._exporter: ExportClient | None = None
         self._held: ExportResult | None = None
         self.exhausted = False
-        # Set by whoever wants the run to stop early (ctrl-C): ``next_result`` then hands out nothing more,
-        # so the windows already handed over are loaded and the state saved, and the run ends there.
-        self.interrupt: threading.Event | None = None
+        self.interrupt = interrupt
 
     @property
     def interrupted(self) -> bool:
@@ -73,21 +64,34 @@ class ExportFeed:
 
     def start(self, start: datetime, end: datetime) -> None:
         """Begin exporting ``[start, end)`` in the background."""
+        exports = self._exports
         self._exporter = ExportClient(
-            self._client, self._settings, on_event=self._on_job, max_jobs=self._max_concurrent
+            exports.client,
+            exports.settings,
+            gate=exports.gate,
+            on_event=self._job,
+            max_jobs=exports.max_concurrent_jobs,
         )
-        planner = WindowPlanner(start, end, self._interval, cap=self._settings.max_results)
+        planner = WindowPlanner(
+            start, end, exports.range_interval, cap=exports.settings.max_results, anchor=exports.anchor
+        )
         self._thread = threading.Thread(target=self._run, args=(planner,), name="sesflow-feed", daemon=True)
         self._thread.start()
+
+    def _job(self, event: JobEvent) -> None:
+        self._on_progress(JobProgress(event.window, event.job_id, event.state))
+
+    def _split(self, event: SplitEvent) -> None:
+        self._on_progress(WindowSplit(event.window, event.halves))
 
     def _run(self, planner: WindowPlanner) -> None:
         assert self._exporter is not None
         results = export_in_order(
             planner,
             self._exporter,
-            max_concurrent=self._max_concurrent,
-            on_limit=self._on_limit,
-            on_split=self._on_split,
+            max_concurrent=self._exports.max_concurrent_jobs,
+            on_limit=self._exports.on_limit,
+            on_split=self._split,
         )
         try:
             for result in results:
@@ -154,3 +158,6 @@ class ExportFeed:
             self._thread.join(timeout=60)
         if self._exporter is not None:
             self._exporter.close()
+
+
+__all__ = ["QUEUED_RESULTS", "ExportFeed"]

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from sesflow.emulator import Emulator
-from tests.insights.conftest import read_duckdb, read_postgres, replication, ses_settings, truth
+from tests.sync.conftest import read_duckdb, read_postgres, replication, ses_settings, truth
 
 DAY = timedelta(days=1)
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

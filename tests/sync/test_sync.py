@@ -25,10 +25,9 @@ import pytest
 import sesflow
 from sesflow.emulator import Emulator
 from sesflow.errors import ConfigError, ExportJobFailedError, ExportLimitError
-from sesflow.insights import ses_source
-from sesflow.insights.progress import ProgressEvent
-from sesflow.source.exports import JobEvent
-from tests.insights.conftest import as_truth, read_duckdb, read_postgres, replication, ses_settings, truth
+from sesflow.source import ses_source
+from sesflow.sync.progress import JobProgress, ProgressEvent
+from tests.sync.conftest import as_truth, read_duckdb, read_postgres, replication, ses_settings, truth
 
 DAY = timedelta(days=1)
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -252,7 +251,7 @@ def test_injected_faults_end_with_the_same_table(
 
     def expire_first_url(event: ProgressEvent) -> None:
         # The URL is in hand and about to be fetched: make it expire, as if the download came late.
-        if isinstance(event, JobEvent) and event.state == "DOWNLOADING" and not expired:
+        if isinstance(event, JobProgress) and event.state == "DOWNLOADING" and not expired:
             expired.append(event.job_id)
             api.post("/_sesflow/faults", json={"expire_urls": True}).raise_for_status()
 

@@ -21,7 +21,7 @@ import sesflow
 from sesflow.cli.app import run as cli
 from sesflow.connections import parse_connection
 from sesflow.emulator import Emulator
-from tests.insights.conftest import read_duckdb, replication, ses_settings
+from tests.sync.conftest import read_duckdb, replication, ses_settings
 
 DAY = timedelta(days=1)
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -70,23 +70,41 @@ def test_a_sqlite_target_is_loaded_and_loaded_again_on_a_full_refresh(
     assert total == distinct > 0
 
 
+def _written(folder: Path, table: str) -> list[Path]:
+    return sorted(p for p in (folder / "ses_files" / table).iterdir() if p.is_file())
+
+
 @pytest.mark.parametrize("file_format", ["parquet", "csv"])
-def test_local_files_are_written_in_the_format_asked(
+def test_sesflow_run_writes_local_files_in_the_format_asked(
     configured: Path, monkeypatch: pytest.MonkeyPatch, file_format: str
 ) -> None:
     folder = configured / "files"
     monkeypatch.setenv("TARGET", json.dumps({"type": "local", "url": f"file://{folder}"}))
     plan = replication("ses_files")
     plan["defaults"]["target_options"] = {"format": file_format}
-    summary = sesflow.sync(plan)
-    assert summary.streams[0].emails == 200
-    emails_folder = folder / "ses_files" / "ses_emails"
-    files = sorted(p for p in emails_folder.iterdir() if p.is_file())
-    assert files and all(p.suffix == f".{file_format}" for p in files)
+    (configured / "files.yaml").write_text(json.dumps(plan))
+    assert cli(["run", "-r", str(configured / "files.yaml")]) == 0
+    files = _written(folder, "ses_emails")
+    assert files and all(p.suffix == f".{file_format}" for p in files)  # plain files, as Sling writes
     read = pyarrow.parquet.read_table if file_format == "parquet" else pyarrow.csv.read_csv
     ids = [i for p in files for i in read(p).column("messageid").to_pylist()]
     assert len(ids) == len(set(ids)) == 200
-    assert any((folder / "ses_files" / "ses_email_events").iterdir())
+    assert _written(folder, "ses_email_events")
+
+
+def test_a_library_sync_leaves_file_compression_to_dlts_settings(
+    configured: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # sync() changes no dlt setting of the caller's: dlt's default gzips CSV files
+    folder = configured / "files"
+    monkeypatch.setenv("TARGET", json.dumps({"type": "local", "url": f"file://{folder}"}))
+    plan = replication("ses_files")
+    plan["defaults"]["target_options"] = {"format": "csv"}
+    assert sesflow.sync(plan).streams[0].emails == 200
+    files = _written(folder, "ses_emails")
+    assert files and all(p.name.endswith(".csv.gz") for p in files)
+    ids = [i for p in files for i in pyarrow.csv.read_csv(p).column("messageid").to_pylist()]
+    assert len(ids) == len(set(ids)) == 200
 
 
 def test_slings_run_flags_load_one_stream(
@@ -263,7 +281,7 @@ def test_s3_files_keys_become_a_filesystem_destination() -> None:
     ],
 )
 def test_target_schema_is_the_connections_schema(settings: dict[str, Any], schema: str) -> None:
-    from sesflow.insights.replication import Replication
+    from sesflow.sync.replication import Replication
 
     plan = Replication.from_mapping(
         {"source": "S", "target": "T", "streams": {"ses_emails": {"object": "{target_schema}.{stream_name}"}}}

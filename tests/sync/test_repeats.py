@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from sesflow.connections import DuckDbConnection, PostgresConnection
-from sesflow.insights.repeats import EMAIL_KEY, EVENT_KEY, remove_repeats
+from sesflow.sync.repeats import EMAIL_KEY, EVENT_KEY, remove_repeats
 
 EMAILS = pa.table({"messageid": ["a", "b", "a", "c", "b"], "subject": ["A", "B", "A", "C", "B"]})
 EVENTS = pa.table(

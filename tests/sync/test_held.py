@@ -11,9 +11,8 @@ import duckdb
 import psycopg
 import pyarrow as pa
 import pytest
-from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from sesflow.insights.held import DuckDbHeld, PostgresHeld
+from sesflow.sync.held import DuckDbHeld, PostgresHeld
 
 EARLY = "010001a160e8600f-00000000-5eed-0001-8000-000000000000-000000"
 EVENTS_ONLY = "010001a160e867cc-00000000-5eed-0001-8000-000000000001-000000"
@@ -22,8 +21,8 @@ NEW = "010001a1ffffffff-00000000-5eed-0001-8000-000000000003-000000"
 # Between EARLY and LATER in byte order (upper case sorts first); a locale's order may put it elsewhere.
 BETWEEN = "010001a160e8A000-00000000-5eed-0001-8000-000000000004-000000"
 
-# What a replication file may call them; dlt's naming makes them ses_data.my_emails / my_email_events.
-DATASET, TABLES = "SesData", ("MyEmails", "MyEmailEvents")
+# The names as dlt created them (the runner hands the checks dlt's names, see tests/sync/test_names.py).
+DATASET, TABLES = "ses_data", ("my_emails", "my_email_events")
 
 Held = Callable[..., Any]
 
@@ -45,7 +44,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Hel
                 db.execute(statement)
 
             def duck(dataset: str = DATASET, tables: tuple[str, ...] = TABLES) -> Any:
-                return DuckDbHeld(db, dataset, tables, naming=NamingConvention())
+                return DuckDbHeld(db, dataset, tables)
 
             yield duck, db.execute
         return
@@ -57,7 +56,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Hel
         made: list[PostgresHeld] = []
 
         def postgres(dataset: str = DATASET, tables: tuple[str, ...] = TABLES) -> Any:
-            made.append(PostgresHeld(url, dataset, tables, naming=NamingConvention()))
+            made.append(PostgresHeld(url, dataset, tables))
             return made[-1]
 
         yield postgres, lambda statement: db.execute(statement.encode())
@@ -112,7 +111,7 @@ def test_postgres_indexes_messageid_in_byte_order(pg_url: str, unique_schema: st
         db.execute(f"CREATE SCHEMA {unique_schema}".encode())
         for table in ("my_emails", "my_email_events"):
             db.execute(f"CREATE TABLE {unique_schema}.{table} (messageid VARCHAR)".encode())
-        held = PostgresHeld(pg_url, unique_schema, TABLES, naming=NamingConvention())
+        held = PostgresHeld(pg_url, unique_schema, TABLES)
         try:
             assert not held(_ids(NEW))
         finally:

@@ -17,7 +17,7 @@ import pytest
 import sesflow
 from sesflow.emulator import Emulator
 from sesflow.errors import ConfigError
-from tests.insights.conftest import as_truth, read_duckdb, replication, ses_settings, truth
+from tests.sync.conftest import as_truth, read_duckdb, replication, ses_settings, truth
 
 DAY = timedelta(days=1)
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
