@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from sesflow.emulator import Emulator
 from sesflow.source import ses_source
 from tests.source.conftest import EMPTY_REGION, as_json, pipeline, rows, sesv2, source_args
@@ -88,3 +90,14 @@ def test_the_account_lands_as_one_row_with_its_quotas_and_vdm_settings(aws: Path
     assert account["enforcement_status"] == "HEALTHY"
     assert account["vdm_enabled"] == "ENABLED"
     assert as_json(account["suppressed_reasons"]) == ["BOUNCE", "COMPLAINT"]
+
+
+def test_an_account_that_never_set_up_vdm_still_gets_every_column_typed(
+    aws: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Emulator(port=0) as ses:  # VDM off and never configured: SES leaves its details out
+        pipeline(aws).run(ses_source(**source_args(ses)).with_resources("ses_account"))
+    (account,) = rows(aws, "select * from ses_data.ses_account")
+    for column in ("vdm_enabled", "vdm_engagement_metrics", "vdm_optimized_shared_delivery", "details"):
+        assert column in account  # a column, even where SES gave no value
+    assert "type hints" not in caplog.text

@@ -152,9 +152,28 @@ def ses_source(
             name="ses_account",
             write_disposition="replace",
             primary_key="region",
-            columns={"details": {"data_type": "json"}, "suppressed_reasons": {"data_type": "json"}},
+            columns=ACCOUNT_COLUMNS,
         )(snapshots),
     )
+
+
+# Every column of ses_account typed up front: a setting SES leaves out (VDM never configured, say) is still a
+# column, and dlt has no all-null column to warn about.
+ACCOUNT_COLUMNS: dict[str, Any] = {
+    "region": {"data_type": "text"},
+    "sending_enabled": {"data_type": "bool"},
+    "production_access_enabled": {"data_type": "bool"},
+    "enforcement_status": {"data_type": "text"},
+    "dedicated_ip_auto_warmup_enabled": {"data_type": "bool"},
+    "max_24_hour_send": {"data_type": "double"},
+    "max_send_rate": {"data_type": "double"},
+    "sent_last_24_hours": {"data_type": "double"},
+    "suppressed_reasons": {"data_type": "json"},
+    "vdm_enabled": {"data_type": "text"},
+    "vdm_engagement_metrics": {"data_type": "text"},
+    "vdm_optimized_shared_delivery": {"data_type": "text"},
+    "details": {"data_type": "json"},
+}
 
 
 def _anchor(value: str | date | None) -> datetime:
