@@ -211,7 +211,8 @@ def run_sesflow(
         row["rule2_ceiling"] = round(rate / (1 + row["permit_held_ms_mean"] / 1000), 1)
         row["achieved_over_rule2_ceiling"] = round(row["achieved_rate"] / row["rule2_ceiling"], 3)
     if killed_at is not None:
-        row["kill"] = after_kill(sends, rate, killed_at, read_timeout + connect_timeout + 1.0)
+        lease = read_timeout + connect_timeout + 1.0
+        row["kill"] = after_kill(sends, rate, killed_at, lease, start_at + duration)
     return row
 
 
@@ -366,8 +367,11 @@ def summarise(
     }
 
 
-def after_kill(sends: list[dict[str, Any]], rate: float, killed_at: float, lease: float) -> dict[str, Any]:
-    """What the server saw after the kill: the most in any second, and accepted recipients per second."""
+def after_kill(
+    sends: list[dict[str, Any]], rate: float, killed_at: float, lease: float, end: float
+) -> dict[str, Any]:
+    """What the server saw after the kill (until ``end``, the end of the run): the most in any second, and
+    accepted recipients per second."""
     later = [s for s in sends if s["t"] >= killed_at]
     accepted = [s for s in later if s["status"] == 200]
     per_second: dict[int, int] = {}
@@ -375,7 +379,7 @@ def after_kill(sends: list[dict[str, Any]], rate: float, killed_at: float, lease
         if send["status"] == 200:
             k = math.floor(send["t"] - killed_at)
             per_second[k] = per_second.get(k, 0) + send["recipients"]
-    timeline = {k: per_second.get(k, 0) for k in range(-3, int(lease) + 4)}
+    timeline = {k: per_second.get(k, 0) for k in range(-3, min(int(lease) + 4, int(end - killed_at)))}
     below = [k for k in range(0, max(timeline) + 1) if timeline[k] < 0.95 * rate]
     return {
         "lease_s": lease,

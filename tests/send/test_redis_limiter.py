@@ -23,6 +23,7 @@ import pytest
 import redis
 
 from sesflow import Mailer, RedisLimiter
+from sesflow.connections.redaction import redact_text
 from sesflow.emulator import Emulator
 from sesflow.errors import ConfigError, DailyQuotaExceededError, LimiterUnavailableError
 from sesflow.send import RateLimiter, default_key
@@ -411,12 +412,22 @@ def test_a_bad_or_unreachable_redis_url_is_a_config_error_and_nothing_is_sent(
     assert ses.sends() == []
 
 
-def test_a_redis_password_never_appears_in_the_error() -> None:
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:hunter2-secret@127.0.0.1:1/0", "redis://:***@127.0.0.1:1/0"),
+        ("redis://app:hunter2@secret@127.0.0.1:1/0", "redis://app:***@127.0.0.1:1/0"),  # "@" not encoded
+        ("rediss://app:hunter2-secret@127.0.0.1:1", "rediss://app:***@127.0.0.1:1"),
+    ],
+)
+def test_a_redis_password_never_appears_in_the_error(url: str, shown: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        RedisLimiter("redis://:hunter2-secret@127.0.0.1:1/0", key="k", rate=5)
+        RedisLimiter(url, key="k", rate=5)
     text = str(caught.value) + repr(caught.value.__cause__) + repr(caught.value.__context__)
     assert "hunter2" not in text
-    assert "redis://:***@127.0.0.1:1/0" in str(caught.value)
+    assert "secret@" not in text
+    assert shown in str(caught.value)
+    assert redact_text(f"see {url} there") == f"see {shown} there"  # the connections wing: the same rule
 
 
 @pytest.mark.parametrize("rate", [0, -3, float("nan"), "fast"])

@@ -16,7 +16,8 @@ from sesflow.errors import ConfigError, LimiterUnavailableError
 from sesflow.send.learning import CLIMB, FLOOR, STEP_DOWN
 from sesflow.send.limiter import PACING_TOLERANCE_S
 from sesflow.send.redis_liveness import WAITER_TTL_S, Liveness
-from sesflow.send.redis_url import connect, describe_client, reason, redact_url
+from sesflow.send.redis_url import connect, describe_client, reason
+from sesflow.url_redaction import redact_urls
 
 LOOKAHEAD_S = 0.1
 """A permit is given this long before its start at most (the waiter sleeps until its start)."""
@@ -37,7 +38,7 @@ class LimiterScript:
 
     def __init__(self, redis: Any, key: str) -> None:
         if isinstance(redis, str):
-            self.client, self.where, self._owns_client = connect(redis), redact_url(redis), True
+            self.client, self.where, self._owns_client = connect(redis), redact_urls(redis), True
         else:
             self.client, self._owns_client = redis, False
             self.where = describe_client(redis)
