@@ -49,7 +49,8 @@ class LimiterScript:
                 self.client.close()
             raise ConfigError(
                 f"cannot reach Redis at {self.where}: {reason(exc)}",
-                hint="Check redis_url (sesflow send --redis-url, or SESFLOW_REDIS_URL) and that Redis runs.",
+                hint="Check the Redis URL (--redis-url, SESFLOW_REDIS_URL or redis_url=) and that Redis "
+                "runs.",
             ) from None
         self.keys = [f"{{{key}}}:{suffix}" for suffix in _SUFFIXES]
         self.state_key = self.keys[0]

@@ -11,7 +11,7 @@ from sesflow.errors import ConfigError
 from sesflow.extras import optional_imports
 from sesflow.url_redaction import redact_urls
 
-_WHERE = "sesflow send --redis-url, or SESFLOW_REDIS_URL"
+_WHERE = "--redis-url, SESFLOW_REDIS_URL or redis_url="
 
 
 def connect(url: str) -> Any:
