@@ -71,7 +71,7 @@ def messages(index: int, until: float) -> Iterator[Any]:
 def main(task: dict[str, Any]) -> None:
     import boto3
 
-    from sesflow import GCRALimiter, Mailer, RedisLimiter
+    from sesflow import GCRALimiter, Mailer, Message, RedisLimiter
 
     session = boto3.Session(aws_access_key_id="AKIDBENCH", aws_secret_access_key="x", region_name="us-east-1")
     common = {
@@ -89,6 +89,16 @@ def main(task: dict[str, Any]) -> None:
     else:
         limiter = Timed(GCRALimiter(task["rate"]), learn=False)
     mailer = Mailer(limiter=limiter, **common)
+    # Warm-up, well before the measured window: one message per connection, so that the window measures
+    # steady sending rather than TCP connections being opened (a long-running sender opens them once).
+    warmup = [
+        Message(from_="bench@example.com", to=[f"warmup-{task['index']}-{i}@example.org"], subject="Warm-up",
+                text="Warm-up.")
+        for i in range(task["connections"])
+    ]  # fmt: skip
+    for _ in mailer.send_many(warmup):
+        pass
+    limiter.held.clear()
     print(json.dumps({"ready": task["index"]}), flush=True)
     time.sleep(max(0.0, task["start_at"] - time.time()))
     statuses: Counter[str] = Counter()

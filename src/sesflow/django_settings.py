@@ -153,10 +153,9 @@ def _configuration_set() -> ConfigurationSet | None:
 
 
 def _dkim() -> DkimOptions | None:
-    domain, key = _text("DKIM_DOMAIN"), _get("DKIM_PRIVATE_KEY")
-    if not domain or not key:
-        return None
-    if not isinstance(key, str | bytes):
+    # Every DKIM setting is checked, also while DKIM is off (a wrong type is an error, never ignored).
+    domain, key, selector = _text("DKIM_DOMAIN"), _get("DKIM_PRIVATE_KEY"), _text("DKIM_SELECTOR")
+    if key is not None and not isinstance(key, str | bytes):
         raise ConfigError(
             f"settings.DKIM_PRIVATE_KEY: expected PEM text or bytes, not a {type(key).__name__}",
             hint="Fix DKIM_PRIVATE_KEY in your settings.",
@@ -169,7 +168,9 @@ def _dkim() -> DkimOptions | None:
             f"settings.DKIM_HEADERS: expected a list of header names, not {headers!r}",
             hint="Fix DKIM_HEADERS in your settings.",
         )
-    options = DkimOptions(domain=domain, selector=_text("DKIM_SELECTOR") or "ses", private_key=key)
+    if not domain or not key:
+        return None
+    options = DkimOptions(domain=domain, selector=selector or "ses", private_key=key)
     if headers is not None:
         options = dataclasses.replace(options, header_fields=tuple(h.lower() for h in headers))
     return options

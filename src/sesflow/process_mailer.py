@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from sesflow.aws import check_endpoint_url, check_region
 from sesflow.errors import ConfigError
 from sesflow.send import Mailer, RetryPolicy
-from sesflow.send.redis_url import redact_url
+from sesflow.url_redaction import redact_urls
 
 Rate = float | Literal["auto"]
 
@@ -148,7 +148,7 @@ SECRET = frozenset({"access_key_id", "secret_access_key", "session_token", "redi
 
 def _shown(name: str, value: Any) -> str:
     if name == "redis_url" and isinstance(value, str):
-        return repr(redact_url(value))
+        return repr(redact_urls(value))
     if name in SECRET:
         return f"a {type(value).__name__}"
     text = repr(value)

@@ -54,6 +54,23 @@ def test_a_setting_of_the_wrong_type_is_an_error_naming_it_and_nothing_is_sent(
 
 
 @pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("DKIM_HEADERS", 5, "settings.DKIM_HEADERS: expected a list of header names"),
+        ("DKIM_PRIVATE_KEY", 12345, "settings.DKIM_PRIVATE_KEY: expected PEM text or bytes"),
+        ("DKIM_SELECTOR", ["ses"], "settings.DKIM_SELECTOR: expected text"),
+    ],
+)
+def test_a_dkim_setting_of_the_wrong_type_is_an_error_while_dkim_is_off(
+    ses: EmulatorProcess, setting: str, value: Any, says: str
+) -> None:
+    with override_settings(**{setting: value}), pytest.raises(ConfigError) as refused:  # no DKIM_DOMAIN
+        mail.send_mail("Never", "x", "shop@example.com", ["a@example.com"])
+    assert refused.value.message.startswith(says)
+    assert ses.sends() == []
+
+
+@pytest.mark.parametrize(
     ("setting", "value"),
     [
         ("AWS_SES_SECRET_ACCESS_KEY", 98765432109876543210),

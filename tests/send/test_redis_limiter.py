@@ -23,9 +23,12 @@ import pytest
 import redis
 
 from sesflow import Mailer, RedisLimiter
+from sesflow.connections.redaction import redact_text
 from sesflow.emulator import Emulator
 from sesflow.errors import ConfigError, DailyQuotaExceededError, LimiterUnavailableError
 from sesflow.send import RateLimiter, default_key
+from sesflow.send.limiter import PACING_TOLERANCE_S
+from sesflow.send.redis_liveness import WAITER_TTL_S
 from tests.send.conftest import Private, Spawn, lines, message, session
 from tests.services import throwaway_redis
 
@@ -105,6 +108,38 @@ def test_processes_sending_through_one_redis_key_are_never_throttled(
     assert server_max_in_any_second(sends) <= rate
 
 
+def test_a_permit_given_ahead_of_its_start_is_used_only_from_its_start(redis_url: str, key: str) -> None:
+    # At 2 recipients/s the second start is half a second after the first: the permit is given up to
+    # LOOKAHEAD_S before it, and acquire sleeps until then.
+    limiter = RedisLimiter(redis_url, key=key, rate=2)
+    client = redis.Redis.from_url(redis_url)
+    first = limiter.acquire(1)
+    first.release()
+    second = limiter.acquire(1)
+    seconds, micros = client.time()
+    second.release()
+    limiter.close()
+    assert seconds + micros / 1e6 >= second.started_at  # acquire returned at its start, not before
+    assert second.started_at - first.started_at >= 0.5 - PACING_TOLERANCE_S
+
+
+def test_an_uncontended_permit_costs_two_redis_calls() -> None:
+    # acquire and release, one script call each (a throwaway Redis: its command counts are this test's).
+    with throwaway_redis() as url:
+        client = redis.Redis.from_url(url)
+        limiter = RedisLimiter(url, key="lean", rate=100_000)
+        limiter.acquire(1).release()  # the script is loaded once
+        client.config_resetstat()
+        for n in range(50):
+            limiter.acquire(1 + n % 3).release()
+        stats = client.info("commandstats")
+        limiter.close()
+    calls = sum(stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("evalsha", "eval", "blpop"))
+    commands = sum(entry["calls"] for entry in stats.values())
+    assert calls == 100
+    assert commands <= 50 * 20  # every command the two scripts run, with room to spare (about 16 measured)
+
+
 # -- fairness, and waiting without polling ------------------------------------------------------------------
 
 
@@ -148,9 +183,10 @@ def test_waiting_blocks_on_redis_instead_of_polling() -> None:
         after.get(f"cmdstat_{name}", {}).get("calls", 0) - before.get(f"cmdstat_{name}", {}).get("calls", 0)
         for name in ("evalsha", "eval", "blpop")
     )
-    # Each waiter looks again twice a second at most (a heartbeat: script + BLPOP), so 4 waiters for 3 s
-    # make at most 4 * 2 * 3 * 2 = 48 calls plus the wake-ups; a busy poll would make thousands.
-    assert calls <= 64
+    # Each process shows it is alive twice a second (one call) and each waiter asks again every BLOCK_S (a
+    # BLPOP and a script call): 4 waiting processes for 3 s make about 4 * 6 + 4 * 2 * 2 = 40 calls; a busy
+    # poll would make thousands.
+    assert calls <= 48
 
 
 def test_async_face_waits_its_turn_too(redis_url: str, key: str) -> None:
@@ -226,6 +262,78 @@ def test_killing_a_sending_process_mid_request_never_makes_ses_throttle(
     assert [o["statuses"] for o in outcomes] == [{"sent": 16}] * 2
     assert all(s["status"] == 200 for s in sends)
     assert server_max_in_any_second(sends) <= rate
+
+
+def redis_now(url: str) -> float:
+    seconds, micros = redis.Redis.from_url(url).time()
+    return float(seconds) + micros / 1e6
+
+
+def test_a_permit_pushed_to_a_waiter_that_never_reads_it_is_taken_back(
+    redis_url: str, key: str, spawn: Spawn
+) -> None:
+    limiter = RedisLimiter(redis_url, key=key, rate=3)
+    filler = limiter.acquire(3)  # in flight: the waiter is blocked until it ends
+    stopped = spawn({"do": "acquire", "key": key, "rate": 3, "costs": [3], "lease": 30.0})
+    wait_until(lambda: queued(redis_url, key) == 1, "the waiter to queue")
+    filler.release()  # the waiter is told to come back in a second, when the window has room ...
+    time.sleep(0.3)
+    stopped.send_signal(signal.SIGSTOP)  # ... and stops before it does
+    try:
+        # Its permit (the whole window) is pushed to it when this process looks at the queue, and never
+        # read; taken back after WAITER_TTL_S, the room goes to the next one instead of waiting for the
+        # 30 s lease.
+        mine = limiter.acquire(1)
+        mine.release()
+    finally:
+        stopped.send_signal(signal.SIGCONT)
+    late = lines(stopped)[0]  # back, it queues again and is served in its turn
+    limiter.close()
+    assert mine.started_at < filler.started_at + 20  # not at the end of the unread permit's lease
+    assert late["started_at"] > mine.started_at
+    starts = [(filler.started_at, 3), (mine.started_at, 1), (late["started_at"], 3)]
+    assert max_in_any_second(starts) <= 3
+
+
+def test_a_permit_read_after_its_lease_ended_is_not_used(redis_url: str, key: str, spawn: Spawn) -> None:
+    limiter = RedisLimiter(redis_url, key=key, rate=100)
+    other = limiter.acquire(1)  # in flight all along
+    window = limiter.acquire(99)  # the window is full
+    stopped = spawn({"do": "acquire", "key": key, "rate": 100, "costs": [1], "lease": 2.0})
+    wait_until(lambda: queued(redis_url, key) == 1, "the waiter to queue")
+    stopped.send_signal(signal.SIGSTOP)  # blocked on its wake list, reading nothing
+    try:
+        window.release()  # a second later its permit is pushed to it, with a 2 s lease
+        limiter.acquire(1).release()  # (served after it: its permit has been given by now)
+        time.sleep(3.0)  # the stopped waiter's lease ends
+        resumed = redis_now(redis_url)
+    finally:
+        stopped.send_signal(signal.SIGCONT)
+    late = lines(stopped)[0]
+    other.release()
+    limiter.close()
+    assert late["started_at"] >= resumed  # the expired permit was not used: a new one, after it resumed
+
+
+def test_a_waiter_keeps_its_place_through_a_wait_longer_than_a_heartbeat_timeout(
+    redis_url: str, key: str, spawn: Spawn
+) -> None:
+    # Waiters belong to their process, which shows it is alive every HEARTBEAT_S while they wait.
+    limiter = RedisLimiter(redis_url, key=key, rate=1)
+    filler = limiter.acquire(1)
+    workers = []
+    for n in range(2):
+        workers.append(spawn({"do": "acquire", "key": key, "rate": 1, "costs": [1]}))
+        wait_until(lambda n=n: queued(redis_url, key) == n + 1, f"waiter {n} to queue")
+    time.sleep(WAITER_TTL_S + 1.0)  # longer than a silent process keeps its waiters
+    alive = redis.Redis.from_url(redis_url).hgetall(f"{{{key}}}:alive")
+    now = redis_now(redis_url)
+    assert queued(redis_url, key) == 2
+    filler.release()
+    admitted = [lines(worker)[0] for worker in workers]
+    limiter.close()
+    assert sum(1 for until in alive.values() if float(until) >= now) >= 2  # both waiting processes
+    assert admitted[0]["started_at"] < admitted[1]["started_at"]
 
 
 # -- the daily quota ------------------------------------------------------------------------------------
@@ -304,12 +412,22 @@ def test_a_bad_or_unreachable_redis_url_is_a_config_error_and_nothing_is_sent(
     assert ses.sends() == []
 
 
-def test_a_redis_password_never_appears_in_the_error() -> None:
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:hunter2-secret@127.0.0.1:1/0", "redis://:***@127.0.0.1:1/0"),
+        ("redis://app:hunter2@secret@127.0.0.1:1/0", "redis://app:***@127.0.0.1:1/0"),  # "@" not encoded
+        ("rediss://app:hunter2-secret@127.0.0.1:1", "rediss://app:***@127.0.0.1:1"),
+    ],
+)
+def test_a_redis_password_never_appears_in_the_error(url: str, shown: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        RedisLimiter("redis://:hunter2-secret@127.0.0.1:1/0", key="k", rate=5)
+        RedisLimiter(url, key="k", rate=5)
     text = str(caught.value) + repr(caught.value.__cause__) + repr(caught.value.__context__)
     assert "hunter2" not in text
-    assert "redis://:***@127.0.0.1:1/0" in str(caught.value)
+    assert "secret@" not in text
+    assert shown in str(caught.value)
+    assert redact_text(f"see {url} there") == f"see {shown} there"  # the connections wing: the same rule
 
 
 @pytest.mark.parametrize("rate", [0, -3, float("nan"), "fast"])

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-MASK = "***"
+from sesflow.url_redaction import MASK, URL_PASSWORD, redact_urls
 
 _SECRET_NAME = re.compile(
     r"(password|passwd|pwd|secret|token|private_key|passphrase|access_key_id|key_body|credentials|api_key"
@@ -39,8 +39,6 @@ _PAIR = re.compile(
     r"""(?P<value>'[^']*'|"[^"]*"|[^\s,;&}\])'"]+)""",
     re.IGNORECASE,
 )
-# scheme://user:password@host
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@'\"]*):(?P<password>[^\s@/'\"]+)@")
 
 
 def is_secret_key(key: object) -> bool:
@@ -68,7 +66,7 @@ def redact(value: Any) -> Any:
 
 def redact_text(text: str) -> str:
     """``text`` with URL passwords and the values of secret keys replaced by ``***``."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}:{MASK}@", text)
+    text = redact_urls(text)
 
     def pair(match: re.Match[str]) -> str:
         if not is_secret_key(match["key"]):
@@ -100,7 +98,7 @@ def secret_values(value: Any, *, under_secret: bool = False) -> list[str]:
     elif isinstance(value, str):
         if under_secret:
             found.append(value)
-        found += [m["password"] for m in _URL_PASSWORD.finditer(value)]
+        found += [m["password"] for m in URL_PASSWORD.finditer(value)]
         for match in _PAIR.finditer(value):
             if is_secret_key(match["key"]):
                 found.append(match["value"].strip("'\""))

@@ -1,21 +1,29 @@
 -- RedisLimiter's decisions, each one atomic script run on Redis's clock (TIME). One file, registered once;
--- ARGV[8] picks the entry point: acquire, claim, release or leave.
+-- ARGV[9] picks the entry point: acquire, release, beat, leave, claim or gone. Each returns { message,
+-- ticket, Redis's now }.
 --
 -- KEYS: 1 state hash, 2 in-flight zset (member "ticket:cost", score = lease end), 3 ended zset (member
--- "ticket:cost", score = one second after the answer), 4 queue zset (member = score = ticket, arrival
--- order), 5 waiters hash (ticket -> "cost lease ceiling quota expiry"), 6 day hash (minute -> recipients).
+-- "ticket:cost", score = one second after the answer), 4 queue zset (member "ticket cost lease ceiling quota
+-- process", score = ticket: arrival order), 5 day hash (minute -> recipients, for the minutes before the
+-- current one), 6 alive hash (process -> the time it is taken for dead), 7 pushed zset (member "ticket:cost"
+-- of a permit pushed to a waiter, score = when it must have been read).
 -- ARGV: 1 wake-list prefix, 2 pacing tolerance (s), 3 step-down factor, 4 climb factor per second,
--- 5 rate floor, 6 waiter expiry (s), 7 key expiry when idle (ms), 8 operation, 9.. its arguments.
+-- 5 rate floor, 6 process expiry (s), 7 key expiry when idle (ms), 8 lookahead (s), 9 operation,
+-- 10 process id, 11 heartbeat (1: the process shows it is alive), 12.. the operation's arguments.
 --
 -- Messages to a waiter (pushed on its wake list, or returned to the caller):
---   A:cost:epoch:minute:now:rate  admitted      Q:used:quota  refused by the daily quota
---   W:ms  you are first: your start comes in ms  B:ms  you are first, blocked by requests in flight
+--   A:cost:epoch:minute:start:now:rate  admitted; the request may start at `start` (>= now: a permit is
+--                                        given up to the lookahead before its start, so that the waiter's
+--                                        wake-up latency is spent before the start, not after it)
+--   Q:used:quota  refused by the daily quota
+--   W:ms  you are first: come back in ms      B:ms  you are first, blocked by requests in flight
 --   N     not first yet: wait for a push
 
-local H, F, E, Q, W, D = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local H, F, E, Q, D, ALIVE, P = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local WAKE = ARGV[1]
 local TOL, STEP, CLIMB, FLOOR = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local TTL, KEEP, OP = tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+local TTL, KEEP, AHEAD, OP = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+local PROC, BEAT = ARGV[10], ARGV[11]
 local UNLIMITED = 1e299
 
 local clock = redis.call('TIME')
@@ -23,50 +31,106 @@ local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local minute = math.floor(now / 60)
 
 local s = redis.call('HMGET', H, 'tat', 'inflight', 'ended', 'cut', 'cut_at', 'epoch', 'day', 'day_from',
-  'told', 'told_blocked')
+  'told', 'told_blocked', 'seq', 'dm', 'dv', 'kept', 'pnext', 'fnext')
 local tat = tonumber(s[1]) or 0
 local inflight = tonumber(s[2]) or 0
 local ended = tonumber(s[3]) or 0
 local cut = tonumber(s[4])
 local cut_at = tonumber(s[5]) or 0
 local epoch = tonumber(s[6]) or 0
-local day = tonumber(s[7]) or 0
-local day_from = tonumber(s[8])
+local day = tonumber(s[7]) or 0          -- recipients admitted in the rolling 24 hours (D plus dv)
+local day_from = tonumber(s[8])          -- the oldest minute counted
 local told = s[9] or ''
 local told_blocked = s[10] or '0'
+local seq = tonumber(s[11]) or 0
+local dm = tonumber(s[12])               -- the current minute, counted here (dv) until the next one begins
+local dv = tonumber(s[13]) or 0
+local kept = tonumber(s[14]) or 0
+local pnext = tonumber(s[15])            -- when the oldest pushed permit must have been read
+local fnext = tonumber(s[16])            -- no lease ends before this (the first one, or earlier)
 
 local function num(x) return string.format('%.6f', x) end
 local function cost_of(member) return tonumber(string.match(member, ':(%d+)$')) end
+local function opt(x) if x then return num(x) end return '' end
 
 local function save()
-  redis.call('HSET', H, 'tat', num(tat), 'inflight', inflight, 'ended', ended, 'cut_at', num(cut_at),
-    'epoch', epoch, 'day', day, 'told', told, 'told_blocked', told_blocked)
-  if cut then redis.call('HSET', H, 'cut', num(cut)) else redis.call('HDEL', H, 'cut') end
-  if day_from then redis.call('HSET', H, 'day_from', day_from) else redis.call('HDEL', H, 'day_from') end
+  redis.call('HSET', H, 'tat', num(tat), 'inflight', inflight, 'ended', ended, 'cut', opt(cut),
+    'cut_at', num(cut_at), 'epoch', epoch, 'day', day, 'day_from', day_from or '', 'told', told,
+    'told_blocked', told_blocked, 'seq', seq, 'dm', dm or '', 'dv', dv, 'kept', num(kept),
+    'pnext', opt(pnext), 'fnext', opt(fnext))
 end
 
+-- The keys expire after KEEP idle milliseconds: renewed once a minute rather than on every call, and set on
+-- a key when a call creates it (a zset or hash is deleted with its last member).
 local function keep()
-  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, KEEP) end
+  if now - kept >= 60 then
+    for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, KEEP) end
+    kept = now
+  end
+end
+local function created(key) redis.call('PEXPIRE', key, KEEP) end
+
+local function refund(cost, at_minute)
+  at_minute = tonumber(at_minute)
+  if at_minute == dm then
+    local back = math.min(cost, dv)
+    dv = dv - back
+    day = day - back
+    return
+  end
+  local v = tonumber(redis.call('HGET', D, at_minute))
+  if v then
+    local back = math.min(cost, v)
+    redis.call('HINCRBY', D, at_minute, -back)
+    day = day - back
+  end
+end
+
+-- A permit pushed to a waiter that never read it (its process died or stopped before its BLPOP returned)
+-- is taken back: no request can have been made with it.
+local function reclaim_unread()
+  if not pnext or pnext > now then return end
+  for _, member in ipairs(redis.call('ZRANGEBYSCORE', P, '-inf', num(now))) do
+    local ticket = string.match(member, '^(%d+):')
+    local last = redis.call('LINDEX', WAKE .. ticket, -1)
+    if last and string.sub(last, 1, 2) == 'A:' then
+      local cost = cost_of(member)
+      if redis.call('ZREM', F, member) == 1 then inflight = inflight - cost end
+      refund(cost, string.match(last, '^A:%d+:%d+:(%d+):'))
+      redis.call('DEL', WAKE .. ticket)
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', P, '-inf', num(now))
+  local first = redis.call('ZRANGE', P, 0, 0, 'WITHSCORES')
+  pnext = tonumber(first[2])
 end
 
 -- Requests whose lease ended free their recipients; ends older than a second leave the window; minutes
 -- wholly older than 24 hours leave the daily count.
 local function clean()
-  local gone = redis.call('ZRANGEBYSCORE', F, '-inf', num(now))
-  if #gone > 0 then
-    for _, member in ipairs(gone) do inflight = inflight - cost_of(member) end
-    redis.call('ZREMRANGEBYSCORE', F, '-inf', num(now))
+  if fnext and fnext <= now then
+    local gone = redis.call('ZRANGEBYSCORE', F, '-inf', num(now))
+    if #gone > 0 then
+      for _, member in ipairs(gone) do inflight = inflight - cost_of(member) end
+      redis.call('ZREMRANGEBYSCORE', F, '-inf', num(now))
+    end
+    fnext = tonumber(redis.call('ZRANGE', F, 0, 0, 'WITHSCORES')[2])
   end
   local old = redis.call('ZRANGEBYSCORE', E, '-inf', num(now))
   if #old > 0 then
     for _, member in ipairs(old) do ended = ended - cost_of(member) end
     redis.call('ZREMRANGEBYSCORE', E, '-inf', num(now))
   end
+  reclaim_unread()
   local cutoff = minute - 1441
+  if dm and dm <= cutoff then
+    day = day - dv
+    dv = 0
+  end
   if day_from and day_from <= cutoff then
     if cutoff - day_from > 1500 then
       redis.call('DEL', D)
-      day = 0
+      day = dv
       day_from = nil
     else
       for m = day_from, cutoff do
@@ -88,8 +152,8 @@ local function rate_for(ceiling)
 end
 
 -- The earliest start of a request of `cost` at `rate`: GCRA pacing, then the one-second window (requests
--- in flight, and ended ones until a second after their answer). nil: only a request in flight ending can
--- make room.
+-- admitted and not yet ended -- started, or given a start to come -- and ended ones until a second after
+-- their answer). nil: only a request in flight ending can make room.
 local function earliest(cost, rate)
   if rate >= UNLIMITED then return now end
   local start = math.max(now, tat - TOL)
@@ -113,28 +177,58 @@ local function earliest(cost, rate)
   return start
 end
 
-local function record(ticket)
-  local r = redis.call('HGET', W, ticket)
-  if not r then return nil end
-  local c, l, ce, qu, ex = string.match(r, '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
-  return { cost = tonumber(c), lease = tonumber(l), ceiling = tonumber(ce), quota = tonumber(qu),
-    expiry = tonumber(ex) }
-end
-
-local function drop(ticket)
-  redis.call('ZREM', Q, ticket)
-  redis.call('HDEL', W, ticket)
-end
-
--- The first waiter still alive (a waiter whose process died leaves at its expiry).
-local function head()
-  while true do
-    local first = redis.call('ZRANGE', Q, 0, 0)[1]
-    if not first then return nil, nil end
-    local rec = record(first)
-    if rec and rec.expiry >= now then return first, rec end
-    drop(first)
+-- Admit `cost` recipients to start at `start`: pacing, the window, the daily count.
+local function admit(ticket, cost, lease, rate, start)
+  if rate < UNLIMITED then tat = math.max(tat, start) + cost / rate end
+  local member = ticket .. ':' .. cost
+  redis.call('ZADD', F, num(start + lease), member)
+  if inflight == 0 then created(F) end
+  if not fnext or start + lease < fnext then fnext = start + lease end
+  inflight = inflight + cost
+  if dm ~= minute then
+    if dm and dv > 0 then
+      redis.call('HSET', D, dm, dv)
+      created(D)
+    end
+    dm = minute
+    dv = 0
   end
+  dv = dv + cost
+  day = day + cost
+  if not day_from then day_from = minute end
+  return 'A:' .. cost .. ':' .. epoch .. ':' .. minute .. ':' .. num(start) .. ':' .. num(now) .. ':' ..
+    (rate < UNLIMITED and num(rate) or 'inf'), member
+end
+
+local function parse(member)
+  local t, c, l, ce, qu, pr = string.match(member, '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+  return { ticket = t, cost = tonumber(c), lease = tonumber(l), ceiling = tonumber(ce), quota = tonumber(qu),
+    proc = pr, member = member }
+end
+
+local living = {}
+local function alive(proc)
+  if proc == PROC then return true end
+  local known = living[proc]
+  if known == nil then
+    local until_ = tonumber(redis.call('HGET', ALIVE, proc))
+    known = until_ ~= nil and until_ >= now
+    if not known and until_ then redis.call('HDEL', ALIVE, proc) end
+    living[proc] = known
+  end
+  return known
+end
+
+-- The first waiter in line, or nil.
+local function head()
+  local first = redis.call('ZRANGE', Q, 0, 0)[1]
+  return first and parse(first)
+end
+
+-- Whether a permit still holds its recipients (its lease has not ended; ended leases leave F lazily).
+local function holds(member)
+  local lease_end = tonumber(redis.call('ZSCORE', F, member))
+  return lease_end ~= nil and lease_end > now
 end
 
 local function push(ticket, message)
@@ -143,52 +237,36 @@ local function push(ticket, message)
   redis.call('PEXPIRE', key, 60000)
 end
 
-local function unadmit(member, cost)
-  if redis.call('ZREM', F, member) == 1 then
-    inflight = inflight - cost
-    redis.call('ZADD', E, num(now + 1), member)
-    ended = ended + cost
-  end
-end
-
-local function refund(cost, at_minute)
-  local v = tonumber(redis.call('HGET', D, at_minute))
-  if v then
-    local back = math.min(cost, v)
-    redis.call('HINCRBY', D, at_minute, -back)
-    day = day - back
-  end
-end
-
--- Admit waiters in arrival order while their start has come; tell the first one left how long to wait
--- (unless it already knows). Returns the message for `caller`, if the queue reached it.
+-- Admit waiters in arrival order while their start is within the lookahead; tell the first one left when
+-- to come back (unless it already knows). Returns the message for `caller`, if the queue reached it.
 local function pump(caller)
   local mine = nil
   while true do
-    local ticket, rec = head()
-    if not ticket then break end
+    local rec = head()
+    if not rec then break end
+    local ticket = rec.ticket
     local rate = rate_for(rec.ceiling)
     if rec.quota >= 0 and day + rec.cost > rec.quota then
-      drop(ticket)
+      redis.call('ZREM', Q, rec.member)
       local message = 'Q:' .. day .. ':' .. rec.quota
       if ticket == caller then mine = message else push(ticket, message) end
     else
       local start = earliest(rec.cost, rate)
-      if start and start <= now then
-        if rate < UNLIMITED then tat = math.max(tat, now) + rec.cost / rate end
-        inflight = inflight + rec.cost
-        -- Another waiter's permit holds only until it is picked up (claim), so that a waiter that died
-        -- before picking it up does not keep its recipients for a whole lease.
-        local lease = rec.lease
-        if ticket ~= caller then lease = math.min(lease, TTL) end
-        redis.call('ZADD', F, num(now + lease), ticket .. ':' .. rec.cost)
-        redis.call('HINCRBY', D, minute, rec.cost)
-        day = day + rec.cost
-        if not day_from then day_from = minute end
-        drop(ticket)
-        local message = 'A:' .. rec.cost .. ':' .. epoch .. ':' .. minute .. ':' .. num(now) .. ':' ..
-          (rate < UNLIMITED and num(rate) or 'inf')
-        if ticket == caller then mine = message else push(ticket, message) end
+      if start and start <= now + AHEAD then
+        -- (a waiter whose process died is admitted all the same: its unread permit is taken back)
+        local message, member = admit(ticket, rec.cost, rec.lease, rate, start)
+        redis.call('ZREM', Q, rec.member)
+        if ticket == caller then
+          mine = message
+        else
+          push(ticket, message)
+          local read_by = now + TTL
+          redis.call('ZADD', P, num(read_by), member)
+          if not pnext then created(P) end
+          if not pnext or read_by < pnext then pnext = read_by end
+        end
+      elseif not alive(rec.proc) then
+        redis.call('ZREM', Q, rec.member)  -- its process died: it loses its place
       else
         local blocked = start == nil
         local wait
@@ -196,16 +274,25 @@ local function pump(caller)
           local first = redis.call('ZRANGE', F, 0, 0, 'WITHSCORES')
           wait = first[2] and (tonumber(first[2]) - now) or 1
         else
-          wait = start - now
+          wait = start - AHEAD - now
         end
         local message = (blocked and 'B:' or 'W:') .. math.max(1, math.ceil(wait * 1000))
-        if ticket == caller then
-          mine = message
-        elseif told ~= ticket or (told_blocked == '1' and not blocked) then
-          push(ticket, message)
+        -- Not due yet while requests are in flight and sends come many times per lookahead: the release
+        -- of one of them will admit it before its start (so it is left blocking on its wake list, not woken
+        -- to be told so). Each process with waiters also looks at the queue every heartbeat.
+        local quiet = not blocked and inflight > 0 and rec.cost / rate < AHEAD / 2
+        if quiet then
+          if ticket == caller then mine = 'N' end
+          if told == ticket then told = '' end
+        else
+          if ticket == caller then
+            mine = message
+          elseif told ~= ticket or (told_blocked == '1' and not blocked) then
+            push(ticket, message)
+          end
+          told = ticket
+          told_blocked = blocked and '1' or '0'
         end
-        told = ticket
-        told_blocked = blocked and '1' or '0'
         break
       end
     end
@@ -213,9 +300,14 @@ local function pump(caller)
   return mine
 end
 
+if BEAT == '1' then
+  redis.call('HSET', ALIVE, PROC, num(now + TTL))
+  created(ALIVE)
+end
+
 if OP == 'acquire' then
-  -- ARGV: 9 ticket ('' = new), 10 cost, 11 lease, 12 ceiling, 13 daily quota (-1: none)
-  local ticket = ARGV[9]
+  -- ARGV: 12 ticket ('' = new), 13 cost, 14 lease, 15 ceiling, 16 daily quota (-1: none)
+  local ticket, cost = ARGV[12], tonumber(ARGV[13])
   if ticket ~= '' then
     -- a decision pushed while this waiter was not listening
     local key = WAKE .. ticket
@@ -225,73 +317,106 @@ if OP == 'acquire' then
       local kind = string.sub(message, 1, 1)
       if kind == 'A' then
         redis.call('DEL', key)
-        local member = ticket .. ':' .. ARGV[10]
-        if redis.call('ZSCORE', F, member) then
-          redis.call('ZADD', F, 'XX', num(now + tonumber(ARGV[11])), member)
-          return { message, ticket }
-        end
-        break  -- picked up too late: its permit expired; queue again in its old place
+        if holds(ticket .. ':' .. ARGV[13]) then return { message, ticket, num(now) } end
+        break  -- taken back before it was read: queue again in its old place
       elseif kind == 'Q' then
         redis.call('DEL', key)
-        return { message, ticket }
+        return { message, ticket, num(now) }
       end
     end
   else
-    ticket = tostring(redis.call('HINCRBY', H, 'seq', 1))
+    seq = seq + 1
+    ticket = tostring(seq)
   end
   clean()
-  redis.call('HSET', W, ticket, ARGV[10] .. ' ' .. ARGV[11] .. ' ' .. ARGV[12] .. ' ' .. ARGV[13] .. ' ' ..
-    num(now + TTL))
-  redis.call('ZADD', Q, ticket, ticket)
-  local mine = pump(ticket)
+  local mine
+  local first = redis.call('ZRANGE', Q, 0, 0)[1]
+  if not first and ARGV[12] == '' then
+    -- Nobody waits: decide for the caller without queueing it (the common case under a steady load).
+    local rate = rate_for(tonumber(ARGV[15]))
+    local quota = tonumber(ARGV[16])
+    if quota >= 0 and day + cost > quota then
+      mine = 'Q:' .. day .. ':' .. quota
+    else
+      local start = earliest(cost, rate)
+      if start and start <= now + AHEAD then mine = admit(ticket, cost, tonumber(ARGV[14]), rate, start) end
+    end
+  end
+  if not mine then
+    local queued = ARGV[12] ~= '' and redis.call('ZRANGEBYSCORE', Q, ticket, ticket)[1]
+    if not queued then
+      redis.call('ZADD', Q, ticket, table.concat({ ticket, ARGV[13], ARGV[14], ARGV[15], ARGV[16], PROC }, ' '))
+      if not first then created(Q) end
+    end
+    if first and ARGV[12] == '' then
+      -- Behind others, and the first one knows when to come back: nothing else changed.
+      mine = 'N'
+    else
+      mine = pump(ticket)
+    end
+  end
+  keep()
   save()
-  return { mine or 'N', ticket }
+  return { mine or 'N', ticket, num(now) }
 elseif OP == 'release' then
-  -- ARGV: 9 member, 10 epoch, 11 minute, 12 sent (1/0), 13 throttled (1/0), 14 ceiling
-  local member = ARGV[9]
+  -- ARGV: 12 member, 13 epoch, 14 minute, 15 sent (1/0), 16 throttled (1/0), 17 ceiling
+  local member = ARGV[12]
   local cost = cost_of(member)
   clean()
   if redis.call('ZREM', F, member) == 1 then inflight = inflight - cost end
   redis.call('ZADD', E, num(now + 1), member)
+  if ended == 0 then created(E) end
   ended = ended + cost
-  if ARGV[12] == '0' then refund(cost, ARGV[11]) end
-  if ARGV[13] == '1' and tonumber(ARGV[10]) == epoch then
-    local rate = rate_for(tonumber(ARGV[14]))
+  if ARGV[15] == '0' then refund(cost, ARGV[14]) end
+  if ARGV[16] == '1' and tonumber(ARGV[13]) == epoch then
+    local rate = rate_for(tonumber(ARGV[17]))
     local seen = inflight + ended
     cut = math.max(FLOOR, STEP * math.min(rate, seen))
     cut_at = now
     epoch = epoch + 1
   end
   pump(nil)
-  save()
   keep()
-  return { 'ok', '' }
-elseif OP == 'claim' then
-  -- ARGV: 9 ticket, 10 cost, 11 lease: a waiter picked up a permit pushed to it and holds it for its lease
-  local member = ARGV[9] .. ':' .. ARGV[10]
-  if redis.call('ZSCORE', F, member) then
-    redis.call('ZADD', F, 'XX', num(now + tonumber(ARGV[11])), member)
-    return { 'ok', '' }
-  end
-  return { 'lost', '' }
-elseif OP == 'leave' then
-  -- ARGV: 9 ticket, 10 cost
-  local ticket, cost = ARGV[9], tonumber(ARGV[10])
+  save()
+  return { 'ok', '', num(now) }
+elseif OP == 'beat' then
+  -- the process's waiters are alive (ARGV[11] is 1); look at the queue, whose head may have died
   clean()
-  drop(ticket)
+  pump(nil)
+  save()
+  return { 'ok', '', num(now) }
+elseif OP == 'leave' then
+  -- ARGV: 12 ticket, 13 cost
+  local ticket, cost = ARGV[12], tonumber(ARGV[13])
+  clean()
+  redis.call('ZREMRANGEBYSCORE', Q, ticket, ticket)
   local key = WAKE .. ticket
   for _, message in ipairs(redis.call('LRANGE', key, 0, -1)) do
     local at_minute = string.match(message, '^A:%d+:%d+:(%d+):')
     if at_minute then
-      unadmit(ticket .. ':' .. cost, cost)
+      -- admitted, never used: no request was made with it
+      if redis.call('ZREM', F, ticket .. ':' .. cost) == 1 then inflight = inflight - cost end
       refund(cost, at_minute)
     end
   end
   redis.call('DEL', key)
   if told == ticket then told = '' end
   pump(nil)
-  save()
   keep()
-  return { 'ok', '' }
+  save()
+  return { 'ok', '', num(now) }
+elseif OP == 'claim' then
+  -- ARGV: 12 ticket, 13 cost, 14 lease: a waiter read its permit late (its process was stopped or starved);
+  -- it may use it only if the permit still holds, and then for a whole lease from now
+  local member = ARGV[12] .. ':' .. ARGV[13]
+  if holds(member) then
+    redis.call('ZADD', F, 'XX', num(now + tonumber(ARGV[14])), member)
+    return { 'ok', '', num(now) }
+  end
+  return { 'lost', '', num(now) }
+elseif OP == 'gone' then
+  -- the process closed its limiter: it has no waiters left
+  redis.call('HDEL', ALIVE, PROC)
+  return { 'ok', '', num(now) }
 end
 return redis.error_reply('unknown operation ' .. tostring(OP))

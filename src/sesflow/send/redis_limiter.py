@@ -2,27 +2,34 @@
 
 The same two rules as ``GCRALimiter`` (GCRA pacing of request starts; a request occupies the one-second window
 until one second after its answer), the same learning from throttling and the same daily quota, decided in
-Redis: each decision is one Lua script (``redis_limiter.lua``, registered with redis-py's
-``register_script``) run on Redis's clock (``TIME``), so the hosts' clocks never matter.
+Redis: each decision is one call of a Lua script (``redis_limiter.lua``, called through ``redis_script.py``)
+run on Redis's clock (``TIME``), so the hosts' clocks never matter.
 
 - **Leases.** Every permit holds its recipients until its release, or until its lease ends (request timeout
   + 1 s) if its process died (``kill -9``): then they are free, as if the request had ended a second before.
-- **Arrival order.** Each waiter takes a ticket (its place in one queue across all processes) and only the
-  first is admitted; a script that admits someone pushes the decision onto the list of the waiter concerned,
-  which blocks on it (``BLPOP``) instead of polling, and claims it (a pushed permit holds only
-  ``WAITER_TTL_S`` until claimed, so a waiter that died meanwhile does not keep its recipients for a whole
-  lease). The first waiter sleeps until its computed start. A waiter shows it is alive every
-  ``HEARTBEAT_S``; one silent for ``WAITER_TTL_S`` (its process died) loses its place.
+- **Lookahead.** A permit is given up to ``LOOKAHEAD_S`` before its start (the moment both rules allow it),
+  with that start; ``acquire`` sleeps until then. The wake-up of the waiter (a push, a thread switch) happens
+  before the start instead of after it, where it would leave the window unused.
+- **Arrival order.** With no one waiting, the caller is decided at once (one call). Else each waiter takes a
+  ticket (its place in one queue across all processes) and only the first is admitted; a script that admits
+  someone pushes the permit onto the list of the waiter concerned, which blocks on it (``BLPOP``) instead of
+  polling. A pushed permit not read within ``WAITER_TTL_S`` (its process died) is taken back. The first
+  waiter sleeps until it is due. Waiters belong to their process, which shows it is alive every
+  ``HEARTBEAT_S`` (``redis_liveness.py``); the waiters of a process silent for ``WAITER_TTL_S`` lose their
+  place.
 - **Daily quota.** Recipients admitted in the last 24 hours, per whole minute, across all processes; a send
   that would go beyond it is refused before it is sent (DailyQuotaExceededError). A send SES certainly did
   not take gives its recipients back.
 - **Fail closed.** Redis unreachable at construction is a ConfigError; later, each wait raises
   LimiterUnavailableError (retryable, and nothing is sent): never a send without a decision.
 
+A permit costs two calls (``acquire`` and ``release``) when no one waits, three when its waiter queued
+(``acquire``, the ``BLPOP`` that brings the permit, ``release``).
+
 Keys (``key`` defaults to ``sesflow:REGION:default``): ``{key}:state``, ``{key}:inflight``, ``{key}:ended``,
-``{key}:queue``, ``{key}:waiters``, ``{key}:day``, ``{key}:auto`` (the account's quota, cached 15 minutes)
-and ``{key}:wake:TICKET``. The braces make one Redis Cluster hash slot of them all. They expire after 25
-idle hours.
+``{key}:queue``, ``{key}:day``, ``{key}:alive``, ``{key}:pushed``, ``{key}:auto`` (the account's quota,
+cached 15 minutes) and ``{key}:wake:TICKET``. The braces make one Redis Cluster hash slot of them all. They
+expire after 25 idle hours.
 """
 
 from __future__ import annotations
@@ -33,41 +40,34 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Literal
 
 from sesflow.errors import ConfigError, LimiterUnavailableError
 from sesflow.send.account import UNKNOWN, AutoQuota
-from sesflow.send.learning import CLIMB, FLOOR, STEP_DOWN, learned_rate
-from sesflow.send.limiter import PACING_TOLERANCE_S, check_daily_quota, check_rate, quota_refused
-from sesflow.send.redis_url import connect, describe_client, reason, redact_url
+from sesflow.send.learning import learned_rate
+from sesflow.send.limiter import check_daily_quota, check_rate, quota_refused
+from sesflow.send.redis_liveness import HEARTBEAT_S, WAITER_TTL_S
+from sesflow.send.redis_script import LOOKAHEAD_S, LimiterScript, text
 from sesflow.send.transport import SendQuota, SESAccount, SESEndpoint
 
 _log = logging.getLogger("sesflow")
 
-HEARTBEAT_S = 0.5
-"""A waiter that is not first shows it is alive this often (and looks at the queue again)."""
+BLOCK_S = 2.0
+"""A waiter that is not first blocks this long at most before it asks again."""
 
-WAITER_TTL_S = 3.0
-"""A waiter silent this long is taken for dead and loses its place in the queue."""
-
-KEEP_S = 25 * 3600
-"""The keys expire after this long without a send (more than the 24 hours the daily quota looks back)."""
+STALE_S = 0.5
+"""A permit that may have waited longer than this for its waiter (a process stopped or starved) is checked
+with Redis before use: its lease, request timeout + 1 s, must still cover the request."""
 
 AUTO_TTL_S = 900
 """How long the account's quota, read once from SES, is shared through Redis before it is read again."""
 
 _UNLIMITED = 1e299  # the script's "no ceiling"
-_SUFFIXES = ("state", "inflight", "ended", "queue", "waiters", "day")
 
 
 def default_key(region: str, name: str = "default") -> str:
     """The documented default key of an account's limiter: ``sesflow:REGION:NAME``."""
     return f"sesflow:{region}:{name}"
-
-
-def _lua() -> str:
-    return resources.files("sesflow.send").joinpath("redis_limiter.lua").read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -155,35 +155,7 @@ class RedisLimiter:
         self._account = account
         self._lease = float(lease)
         self._limits: _Limits | None = None
-        if isinstance(redis, str):
-            self._client, self._where, self._owns_client = connect(redis), redact_url(redis), True
-        else:
-            self._client, self._owns_client = redis, False
-            self._where = describe_client(redis)
-        try:
-            self._client.ping()
-        except Exception as exc:
-            if self._owns_client:
-                self._client.close()
-            raise ConfigError(
-                f"cannot reach Redis at {self._where}: {reason(exc)}",
-                hint="Check redis_url (sesflow send --redis-url, or SESFLOW_REDIS_URL) and that Redis runs.",
-            ) from None
-        self._keys = [f"{{{key}}}:{suffix}" for suffix in _SUFFIXES]
-        self._wake_prefix = f"{{{key}}}:wake:"
-        self._fixed = [
-            self._wake_prefix,
-            repr(PACING_TOLERANCE_S),
-            repr(STEP_DOWN),
-            repr(CLIMB),
-            repr(FLOOR),
-            repr(WAITER_TTL_S),
-            str(KEEP_S * 1000),
-        ]
-        self._script = self._client.register_script(_lua())
-        from redis.exceptions import RedisError  # the package is there: a client exists
-
-        self._errors: tuple[type[BaseException], ...] = (RedisError, OSError)
+        self._redis = LimiterScript(redis, key)
 
     @property
     def key(self) -> str:
@@ -200,12 +172,12 @@ class RedisLimiter:
         """The shared limit now, in recipients per second: the rate given, or what throttling taught it."""
         limits = self._resolve()
         try:
-            cut, cut_at = self._client.hmget(self._keys[0], "cut", "cut_at")
-            seconds, micros = self._client.time()
+            cut, cut_at = self._redis.client.hmget(self._redis.state_key, "cut", "cut_at")
+            seconds, micros = self._redis.client.time()
         except Exception as exc:
-            raise self._unavailable(exc) from None
+            raise self._redis.unavailable(exc) from None
         now = float(seconds) + float(micros) / 1e6
-        return learned_rate(limits.ceiling, None if cut is None else float(cut), float(cut_at or 0), now)
+        return learned_rate(limits.ceiling, float(cut) if cut else None, float(cut_at or 0), now)
 
     @property
     def daily_quota(self) -> int | None:
@@ -224,33 +196,49 @@ class RedisLimiter:
         ceiling = repr(limits.ceiling) if math.isfinite(limits.ceiling) else repr(_UNLIMITED)
         quota = str(-1 if limits.quota is None else limits.quota)
         ticket = ""
+        waiting = False
         try:
             while True:
-                message, ticket = self._run("acquire", ticket, str(cost), repr(self._lease), ceiling, quota)
+                asked = time.monotonic()
+                message, ticket, decided = self._redis.run(
+                    "acquire", ticket, str(cost), repr(self._lease), ceiling, quota
+                )
+                since = (asked, float(decided))  # our last call: when we sent it, and Redis's clock then
                 while True:
                     kind, _, detail = message.partition(":")
                     if kind == "A":
-                        return self._permit(int(ticket), detail)
+                        permit, delay = self._admitted(ticket, cost, detail, since)
+                        if permit is None:
+                            break  # read too late, and its lease had ended: queue again, in the same place
+                        ticket = ""  # admitted: from here on the permit gives its recipients back
+                        _sleep_until_start(permit, delay)
+                        return permit
                     if kind == "Q":
                         used, _, allowed = detail.partition(":")
                         ticket = ""  # the script already took it out of the queue
                         raise quota_refused(cost, int(float(used)), int(float(allowed)))
+                    if not waiting:
+                        waiting = True
+                        self._redis.liveness.waiting()
                     if kind == "W":
-                        # First in line, with a known start: sleep until then (a BLPOP timeout is only as
+                        # First in line, due in `detail` ms: sleep until then (a BLPOP timeout is only as
                         # fine as Redis's 100 ms timer), then ask again.
-                        time.sleep(min(int(detail) / 1000, HEARTBEAT_S))
+                        time.sleep(min(int(detail) / 1000, BLOCK_S))
                         break
-                    wait = HEARTBEAT_S if kind == "N" else min(max(int(detail) / 1000, 0.01), HEARTBEAT_S)
-                    pushed = self._call(self._client.blpop, [self._wake_prefix + ticket], timeout=wait)
+                    wait = BLOCK_S if kind == "N" else min(max(int(detail) / 1000, 0.01), BLOCK_S)
+                    pushed = self._redis.call(
+                        self._redis.client.blpop, [self._redis.wake_prefix + ticket], timeout=wait
+                    )
                     if pushed is None:
-                        break  # a heartbeat, or the lease of a request in flight ended: ask again
-                    message = _text(pushed[1])
-                    if message.startswith("A:") and not self._claim(ticket, cost):
-                        break  # picked up after its short lease ended: queue again, in the same place
+                        break  # the lease of a request in flight ended, or a long wait: ask again
+                    message = text(pushed[1])
         except BaseException:
             if ticket:
                 self._leave(ticket, cost)
             raise
+        finally:
+            if waiting:
+                self._redis.liveness.done()
 
     async def aacquire(self, cost: int) -> RedisPermit:
         """Async twin of ``acquire`` (it waits on a worker thread); a cancelled wait gives its permit back."""
@@ -263,10 +251,9 @@ class RedisLimiter:
             raise
 
     def close(self) -> None:
-        """Close the Redis connections if this limiter made them (from a URL); a client passed in stays
-        open."""
-        if self._owns_client:
-            self._client.close()
+        """Stop this process's heartbeat and close the Redis connections if this limiter made them (from a
+        URL); a client passed in stays open."""
+        self._redis.close()
 
     # -- talking to Redis ----------------------------------------------------------------------------------
 
@@ -283,8 +270,8 @@ class RedisLimiter:
     def _auto_quota(self) -> SendQuota:
         """The account's quota: from Redis when another process read it lately, else from SES (then
         shared)."""
-        auto_key = f"{{{self._key}}}:auto"
-        cached = self._call(self._client.hmget, auto_key, "rate", "daily")
+        auto_key = self._redis.auto_key
+        cached = self._redis.call(self._redis.client.hmget, auto_key, "rate", "daily")
         if cached[0] is not None:
             daily = float(cached[1]) if cached[1] is not None else -1.0
             return SendQuota(float(cached[0]), None if daily < 0 else int(daily))
@@ -292,39 +279,39 @@ class RedisLimiter:
         quota = AutoQuota(self._account).get()
         if quota is not UNKNOWN:
             daily_text = str(-1 if quota.max_24h_send is None else quota.max_24h_send)
-            pipe = self._client.pipeline()
+            pipe = self._redis.client.pipeline()
             pipe.hset(auto_key, mapping={"rate": repr(quota.max_send_rate), "daily": daily_text})
             pipe.expire(auto_key, AUTO_TTL_S)
-            self._call(pipe.execute)
+            self._redis.call(pipe.execute)
         return quota
 
-    def _run(self, operation: str, *args: str) -> tuple[str, str]:
-        reply = self._call(self._script, keys=self._keys, args=[*self._fixed, operation, *args])
-        return _text(reply[0]), _text(reply[1])
+    def _admitted(
+        self, ticket: str, cost: int, detail: str, since: tuple[float, float]
+    ) -> tuple[RedisPermit | None, float]:
+        """The permit of an ``A`` message and how long to wait for its start; None if it was read so late
+        that its lease may have ended and it has (``claim``).
 
-    def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except Exception as exc:  # redis-py's errors (RedisError), and OSError below them
-            if not isinstance(exc, self._errors):
-                raise
-            raise self._unavailable(exc) from None
-
-    def _unavailable(self, exc: BaseException) -> LimiterUnavailableError:
-        return LimiterUnavailableError(
-            f"cannot reach Redis at {self._where}: {reason(exc)}",
-            hint="Nothing was sent (the shared rate could not be asked); check that Redis runs.",
-        )
-
-    def _permit(self, ticket: int, detail: str) -> RedisPermit:
-        cost, epoch, minute, started_at, _rate = detail.split(":")
-        return RedisPermit(self, ticket, int(cost), epoch, minute, float(started_at))
+        ``since`` is our last call (when we sent it, on our clock; Redis's clock when it ran): the permit,
+        decided at ``now`` on Redis's clock, cannot have waited for us longer than the time since we sent
+        that call less the time Redis's clock moved from that call to the decision -- durations on each
+        clock, never one clock against the other. Waiting ``start - now`` from its arrival never starts
+        early.
+        """
+        cost_text, epoch, minute, start, now, _rate = detail.split(":")
+        permit = RedisPermit(self, int(ticket), int(cost_text), epoch, minute, float(start))
+        age = time.monotonic() - since[0] - (float(now) - since[1])
+        if age <= STALE_S:
+            return permit, float(start) - float(now)
+        answer, _, claimed_at = self._redis.run("claim", ticket, str(cost), repr(self._lease))
+        if answer != "ok":
+            return None, 0.0
+        return permit, float(start) - float(claimed_at)
 
     def _release(self, permit: RedisPermit, *, sent: bool, throttled: bool) -> None:
         limits = self._resolve()
         ceiling = repr(limits.ceiling) if math.isfinite(limits.ceiling) else repr(_UNLIMITED)
         try:
-            self._run(
+            self._redis.run(
                 "release",
                 f"{permit.ticket}:{permit.cost}",
                 permit._epoch,
@@ -336,18 +323,20 @@ class RedisLimiter:
         except LimiterUnavailableError as error:
             _log.warning("sesflow: %s; the permit's lease will free its recipients", error.message)
 
-    def _claim(self, ticket: str, cost: int) -> bool:
-        # A permit pushed by another process's script holds only WAITER_TTL_S until picked up; holding it
-        # for the whole lease is this call.
-        return self._run("claim", ticket, str(cost), repr(self._lease))[0] == "ok"
-
     def _leave(self, ticket: str, cost: int) -> None:
         with contextlib.suppress(LimiterUnavailableError):
-            self._run("leave", ticket, str(cost))
+            self._redis.run("leave", ticket, str(cost))
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+def _sleep_until_start(permit: RedisPermit, delay: float) -> None:
+    """Sleep ``delay`` seconds, the time until the permit's start; interrupted, give the permit back."""
+    if delay <= 0:
+        return
+    try:
+        time.sleep(delay)
+    except BaseException:
+        permit.release(sent=False)
+        raise
 
 
 def _release_unused(future: asyncio.Future[RedisPermit]) -> None:
@@ -355,4 +344,13 @@ def _release_unused(future: asyncio.Future[RedisPermit]) -> None:
         future.result().release(sent=False)
 
 
-__all__ = ["HEARTBEAT_S", "WAITER_TTL_S", "RedisLimiter", "RedisPermit", "default_key"]
+__all__ = [
+    "BLOCK_S",
+    "HEARTBEAT_S",
+    "LOOKAHEAD_S",
+    "STALE_S",
+    "WAITER_TTL_S",
+    "RedisLimiter",
+    "RedisPermit",
+    "default_key",
+]

@@ -1,38 +1,24 @@
 """Redis URLs as the shared limiter takes them: a client made from one (with timeouts, so that a dead Redis
-fails a wait instead of hanging it), the address of a client shown, and a URL shown without its password.
+fails a wait instead of hanging it) and the address of a client shown; a URL is shown without its password
+(``sesflow.url_redaction``).
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from sesflow.errors import ConfigError
 from sesflow.extras import optional_imports
+from sesflow.url_redaction import redact_urls
 
-_WHERE = "sesflow send --redis-url, or SESFLOW_REDIS_URL"
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (safe to print)."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        user = parts.username or ""
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
-    except ValueError:
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else url
+_WHERE = "--redis-url, SESFLOW_REDIS_URL or redis_url="
 
 
 def connect(url: str) -> Any:
     """A redis.Redis client for ``url``; ConfigError naming the setting for a URL that is not usable."""
     with optional_imports("redis"):  # a missing package: one line naming pip install 'sesflow[redis]'
         import redis
-    shown = redact_url(url)
+    shown = redact_urls(url)
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme not in ("redis", "rediss", "unix"):
         raise ConfigError(
@@ -64,4 +50,4 @@ def reason(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-__all__ = ["connect", "describe_client", "reason", "redact_url"]
+__all__ = ["connect", "describe_client", "reason"]
