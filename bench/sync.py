@@ -67,7 +67,7 @@ def one_run(args: argparse.Namespace) -> dict[str, Any]:
     """One sync in this process (a fresh child process); returns its measurements."""
     import sesflow
     from sesflow.sync import process_tuning
-    from sesflow.sync.progress import LoadStarted, ProgressEvent, StreamDone
+    from sesflow.sync.progress import LoadStarted, ProgressEvent, StreamDone, WindowDone
 
     endpoint, target, concurrency, anchor, folder, schema, phase = args.one
     os.environ["SESFLOW_HOME"] = folder
@@ -89,9 +89,12 @@ def one_run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         os.environ["TARGET"] = json.dumps({"type": "postgres", "url": args.pg_url})
     marks: dict[str, float] = {}
+    unchanged = [0]
 
     def on_progress(event: ProgressEvent) -> None:
-        if isinstance(event, LoadStarted):
+        if isinstance(event, WindowDone):
+            unchanged[0] += event.unchanged
+        elif isinstance(event, LoadStarted):
             marks["load_start"] = time.perf_counter()
         elif isinstance(event, StreamDone) and event.stream == EMAILS:
             marks["load_end"] = time.perf_counter()
@@ -116,6 +119,7 @@ def one_run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "rows": messages.emails,
         "events": messages.events,
+        "unchanged": unchanged[0],  # messages the target held as exported, left out of the merge
         "jobs": messages.jobs,
         "splits": messages.splits,
         "windows": messages.windows,
@@ -236,6 +240,7 @@ def rerun(args: argparse.Namespace, endpoint: str, first: dict[str, Any], anchor
         "lookback": args.lookback,
         "rows": run["rows"],
         "events": run["events"],
+        "unchanged": run["unchanged"],
         "jobs": run["jobs"],
         "wall_s": run["wall_s"],
         "load_phase_s": load,
@@ -244,7 +249,8 @@ def rerun(args: argparse.Namespace, endpoint: str, first: dict[str, Any], anchor
         "peak_rss_mb": run["peak_rss_mb"],
     }
     print(
-        f"{target:9} c={c}  lookback {args.lookback} rerun: {run['rows']:>8,} messages merged  "
+        f"{target:9} c={c}  lookback {args.lookback} rerun: {run['rows']:>8,} messages "
+        f"({run['unchanged']:,} unchanged)  "
         f"wall {run['wall_s']:6.1f} s  load {load:5.2f} s  "
         f"{result['merge_messages_per_s'] or 0:>7,} msg/s  {result['merge_all_rows_per_s'] or 0:>8,} rows/s  "
         f"RSS {run['peak_rss_mb']:.0f} MB",
