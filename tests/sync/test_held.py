@@ -122,3 +122,33 @@ def test_postgres_indexes_messageid_in_byte_order(pg_url: str, unique_schema: st
         db.execute(f"DROP SCHEMA {unique_schema} CASCADE".encode())
     assert [table for table, _ in indexes] == ["my_email_events", "my_emails"]
     assert all('(messageid COLLATE "C")' in definition for _, definition in indexes)
+
+
+def _window(*rows: tuple[str, str]) -> pa.Table:
+    return pa.table({"messageid": _ids(*(r[0] for r in rows)), "_raw": _ids(*(r[1] for r in rows))})
+
+
+def test_unchanged_messages_have_the_same_raw_record_and_all_their_events(target: tuple[Held, Any]) -> None:
+    make, execute = target
+    execute("ALTER TABLE ses_data.my_emails ADD COLUMN _raw VARCHAR")
+    execute("UPDATE ses_data.my_emails SET _raw = 'record ' || subject")
+    held = make()
+    emails = _window(
+        (EARLY, "record a"), (LATER, "record b, later event"), (NEW, "record n"), (EVENTS_ONLY, "e")
+    )
+    events = pa.table({"messageid": _ids(EARLY, LATER, LATER, NEW, EVENTS_ONLY)})
+    assert held.unchanged(emails, events).to_pylist() == [EARLY]
+    # Its record as loaded, but one event more than the target holds (a load cut between tables): rewritten.
+    assert held.unchanged(emails, pa.table({"messageid": _ids(EARLY, EARLY)})).to_pylist() == []
+    both = _window((EARLY, "record a"), (LATER, "record b"))
+    same = held.unchanged(both, pa.table({"messageid": _ids(EARLY, LATER)})).to_pylist()
+    assert sorted(same) == sorted([EARLY, LATER])
+    assert held.take_seconds() > 0
+
+
+def test_without_a_raw_column_or_a_table_no_message_counts_as_unchanged(target: tuple[Held, Any]) -> None:
+    make = target[0]
+    emails, events = _window((EARLY, "record a")), pa.table({"messageid": _ids(EARLY)})
+    assert make().unchanged(emails, events).to_pylist() == []  # the fixture's tables have no _raw
+    assert make(dataset="other").unchanged(emails, events).to_pylist() == []
+    assert make().unchanged(pa.table({"messageid": _ids(EARLY)}), events).to_pylist() == []

@@ -15,10 +15,17 @@ It is cheap because message ids start with their send time: a window of new mess
 the table, which one range test shows (byte order, the order ``pyarrow`` computes the bounds in). Only when
 ids fall in the window's range does it look for the ids themselves. In PostgreSQL the range test uses an
 index on ``messageid`` (in byte order) that the check creates when it finds a table without it.
+
+``unchanged(emails, events)`` serves a run that merges (a rerun over a lookback): the messages the target
+holds exactly as exported, which the merge need not rewrite. A message is unchanged when its ``ses_emails``
+row has the same ``_raw`` (the whole export record, events included, from which every other column of both
+tables is derived) and ``ses_email_events`` holds as many of its events as the export has. When it cannot
+tell (no ``_raw`` column, an error), it names none: a merge is right whatever the table holds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from abc import ABC, abstractmethod
 from typing import Any
@@ -27,6 +34,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _IDS = "sesflow_window_ids"
+_WINDOW = "sesflow_window"
+_WINDOW_EVENTS = "sesflow_window_events"
+RAW = "_raw"
 
 
 class _Held(ABC):
@@ -39,6 +49,7 @@ class _Held(ABC):
         self._dataset = dataset
         self._tables = tables
         self._column = column
+        self._raw = RAW.upper() if column.isupper() else RAW  # the destination's case, as ``column``
         self._seconds = 0.0
 
     def take_seconds(self) -> float:
@@ -57,6 +68,27 @@ class _Held(ABC):
             return self._look(self._dataset, tables, _quote(self._column), messageids, (low, high))
         finally:
             self._seconds += time.perf_counter() - started
+
+    def unchanged(self, emails: pa.Table, events: pa.Table | None) -> pa.Array:
+        """The message ids of ``emails`` (rows with ``messageid`` and ``_raw``) that the target holds as they
+        are, with as many events as ``events`` (rows with ``messageid``) has for them; see the module
+        docstring. The stream's tables are ``tables[0]`` (messages) and ``tables[1]`` (events, if any)."""
+        started = time.perf_counter()
+        try:
+            ids = emails["messageid"]
+            bounds = pc.min_max(ids)
+            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            if low is None or RAW not in emails.column_names or not self._tables:
+                return pa.array([], pa.string())
+            window = pa.table({"messageid": ids, "raw": emails[RAW]})
+            event_ids = events["messageid"] if events is not None else pa.chunked_array([], pa.string())
+            return self._same(window, pa.table({"messageid": event_ids}), (low, high))
+        finally:
+            self._seconds += time.perf_counter() - started
+
+    @abstractmethod
+    def _same(self, window: pa.Table, window_events: pa.Table, bounds: tuple[str, str]) -> pa.Array:
+        """The ids of ``window`` (messageid, raw) held as they are (see ``unchanged``)."""
 
     @abstractmethod
     def _look(
@@ -103,6 +135,50 @@ class DuckDbHeld(_Held):
         finally:
             cursor.close()
 
+    def _same(self, window: pa.Table, window_events: pa.Table, bounds: tuple[str, str]) -> pa.Array:
+        import duckdb
+
+        dataset, column, raw = _quote(self._dataset), _quote(self._column), _quote(self._raw)
+        emails, events = self._tables[0], self._tables[1] if len(self._tables) > 1 else None
+        cursor = self._connection.cursor()
+        try:
+            found = {
+                (table, name)
+                for table, name in cursor.execute(
+                    "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = "
+                    "current_database() AND schema_name = ? AND table_name IN (?, ?)",
+                    [self._dataset, emails, events or emails],
+                ).fetchall()
+            }
+            if (emails, self._raw) not in found or (
+                events is not None and (events, self._column) not in found
+            ):
+                return pa.array([], pa.string())
+            cursor.register(_WINDOW, window)
+            cursor.register(_WINDOW_EVENTS, window_events)
+            in_range = f"{column} COLLATE C BETWEEN ? AND ?"
+            query = (
+                f"SELECT w.messageid FROM {_WINDOW} w JOIN (SELECT {column} AS messageid, {raw} AS raw "
+                f"FROM {dataset}.{_quote(emails)} WHERE {in_range}) t "
+                "ON t.messageid = w.messageid AND t.raw = w.raw"
+            )
+            parameters = list(bounds)
+            if events is not None:
+                query += (
+                    f" LEFT JOIN (SELECT messageid, count(*) AS n FROM {_WINDOW_EVENTS} GROUP BY 1) we "
+                    "ON we.messageid = w.messageid "
+                    f"LEFT JOIN (SELECT {column} AS messageid, count(*) AS n FROM {dataset}.{_quote(events)} "
+                    f"WHERE {in_range} GROUP BY 1) te ON te.messageid = w.messageid "
+                    "WHERE coalesce(we.n, 0) = coalesce(te.n, 0)"
+                )
+                parameters += list(bounds)
+            same = [messageid for (messageid,) in cursor.execute(query, parameters).fetchall()]
+            return pa.array(same, pa.string())
+        except duckdb.Error:
+            return pa.array([], pa.string())
+        finally:
+            cursor.close()
+
 
 class PostgresHeld(_Held):
     """The check over a connection of its own to ``dsn`` (opened at the first check; ``close()`` it)."""
@@ -118,15 +194,69 @@ class PostgresHeld(_Held):
             self._connection.close()
             self._connection = None
 
+    def _same(self, window: pa.Table, window_events: pa.Table, bounds: tuple[str, str]) -> pa.Array:
+        import psycopg
+
+        dataset, column, raw = self._dataset, _quote(self._column), _quote(self._raw)
+        emails, events = self._tables[0], self._tables[1] if len(self._tables) > 1 else None
+        try:
+            db = self._connect()
+            found = set(
+                db.execute(
+                    "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s "
+                    "AND table_name = ANY(%s)",
+                    [dataset, [emails, events or emails]],
+                ).fetchall()
+            )
+            if (emails, self._raw) not in found or (
+                events is not None and (events, self._column) not in found
+            ):
+                return pa.array([], pa.string())
+            # Byte order, with the index the check for held messages makes (see ``_look``).
+            in_range = f'{column} COLLATE "C" BETWEEN %s AND %s'
+            stored = dict(
+                db.execute(
+                    f"SELECT {column}, md5({raw}) FROM {_quote(dataset)}.{_quote(emails)} WHERE {in_range}",
+                    list(bounds),
+                ).fetchall()
+            )
+            counts: dict[str, int] = {}
+            if events is not None:
+                counts = dict(
+                    db.execute(
+                        f"SELECT {column}, count(*) FROM {_quote(dataset)}.{_quote(events)} WHERE {in_range} "
+                        "GROUP BY 1",
+                        list(bounds),
+                    ).fetchall()
+                )
+            exported = _counts(window_events["messageid"])
+            same = [
+                messageid
+                for messageid, text in zip(
+                    window["messageid"].to_pylist(), window["raw"].to_pylist(), strict=True
+                )
+                if text is not None
+                and stored.get(messageid) == hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+                and (events is None or counts.get(messageid, 0) == exported.get(messageid, 0))
+            ]
+            return pa.array(same, pa.string())
+        except psycopg.Error:
+            return pa.array([], pa.string())
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        if self._connection is None:
+            self._connection = psycopg.connect(self._dsn, autocommit=True)
+        return self._connection
+
     def _look(
         self, dataset: str, tables: list[str], column: str, messageids: Any, bounds: tuple[str, str]
     ) -> bool:
         import psycopg
 
         try:
-            if self._connection is None:
-                self._connection = psycopg.connect(self._dsn, autocommit=True)
-            db = self._connection
+            db = self._connect()
             existing = {
                 name
                 for (name,) in db.execute(
@@ -149,6 +279,14 @@ class PostgresHeld(_Held):
             return True
 
 
+def _counts(ids: pa.ChunkedArray | pa.Array) -> dict[str, int]:
+    """How many times each id occurs."""
+    if len(ids) == 0:
+        return {}
+    counted = pc.value_counts(ids)
+    return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True))
+
+
 def _true(row: tuple[Any, ...] | None) -> bool:
     return row is None or bool(row[0])
 
@@ -157,4 +295,4 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-__all__ = ["DuckDbHeld", "PostgresHeld"]
+__all__ = ["RAW", "DuckDbHeld", "PostgresHeld"]

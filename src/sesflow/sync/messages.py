@@ -11,7 +11,9 @@ Each run stages every message once, and the destination is told so (``deduplicat
 de-duplicating sort: a window whose export repeats a message of an earlier window of the run (an export
 straying over its window's edge) waits for the next run. With a ``held`` check, a run whose first window the
 target holds none of is appended instead of merged (no staging copy, no delete); a later window of that run
-that the target does hold waits for the next run, which merges it.
+that the target does hold waits for the next run, which merges it. A run that merges (a rerun over a lookback)
+leaves out the messages the target holds exactly as exported (``Held.unchanged``): the merge rewrites only
+the messages that changed, and those it did not hold.
 
 Besides the cursor, the resource state keeps ``exported_until``, the end of the last window handed to dlt:
 the next run starts there less the lookback (the cursor alone would start at the newest send time loaded,
@@ -28,10 +30,11 @@ from typing import Any, Protocol
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sesflow.source.api import denial_guard
 from sesflow.source.messages import MessageExports, nest_events
-from sesflow.source.records import unique_messages
+from sesflow.source.records import ExportTables, unique_messages
 from sesflow.source.windows import floor_second
 from sesflow.sync.feed import ExportFeed
 from sesflow.sync.progress import LoadStarted, ProgressCallback, RangePlanned, WindowDone
@@ -49,6 +52,9 @@ class Held(Protocol):
 
     def __call__(self, messageids: pa.Array | pa.ChunkedArray) -> bool:
         """True when at least one is held, or when the target cannot tell."""
+
+    def unchanged(self, emails: pa.Table, events: pa.Table | None) -> pa.Array:
+        """The ids of messages the target holds exactly as in ``emails`` / ``events`` (none when unsure)."""
 
 
 @dataclass
@@ -120,28 +126,34 @@ class MessageBatches:
             if result is None:
                 break
             tables = result.tables
+            emails = events = unchanged = 0
             if tables is not None and tables.rows:
                 tables = unique_messages(tables)
+                emails, events = tables.rows, tables.events.num_rows
                 if self.deduplicated:
                     column = tables.emails["messageid"]
-                    ids = column.to_pylist()
-                    if rows and (not staged.isdisjoint(ids) or (self.append and self._holds(column))):
-                        # A message of an earlier window of this run again, or one an appending run must
-                        # not append: the next run loads this window.
+                    if not rows and self.held is not None:  # nothing handed to dlt yet in this run
+                        self.append = not self.held(column)
+                    elif self.append and self._holds(column):
+                        # One an appending run must not append: the next run merges this window.
                         feed.put_back(result)
                         break
-                    if not rows and self.held is not None:
-                        self.append = not self.held(column)
+                    if not self.append and self.held is not None:
+                        tables = _without(tables, self.held.unchanged(tables.emails, tables.events))
+                        unchanged = emails - tables.rows
+                    ids = tables.emails["messageid"].to_pylist()
+                    if rows and not staged.isdisjoint(ids):
+                        # A message of an earlier window of this run again: the next run loads this window.
+                        feed.put_back(result)
+                        break
                     staged.update(ids)
-                yield nest_events(tables)
-                rows += tables.rows
+                if tables.rows:
+                    yield nest_events(tables)
+                    rows += tables.rows
             # Only reached once dlt has taken the window's tables: state never runs ahead of the data.
             state[EXPORTED_UNTIL] = result.window.end.isoformat()
             last_end = result.window.end
-            events = tables.events.num_rows if tables else 0
-            self.on_progress(
-                WindowDone(result.window, tables.rows if tables else 0, events, result.download_bytes)
-            )
+            self.on_progress(WindowDone(result.window, emails, events, result.download_bytes, unchanged))
         if last_end is not None:
             self.on_progress(LoadStarted(last_end))
 
@@ -164,6 +176,15 @@ def feed_messages(
     """The runner's ``ses_messages``: one batch of windows from ``batches``' feed per dlt run."""
     with denial_guard("ses_emails and ses_email_events", "raise"):
         yield from batches.take(exports, sendtimestamp)
+
+
+def _without(tables: ExportTables, messageids: pa.Array) -> ExportTables:
+    """``tables`` without the messages ``messageids`` (and their events)."""
+    if len(messageids) == 0:
+        return tables
+    keep_emails = pc.invert(pc.is_in(tables.emails["messageid"], value_set=messageids))
+    keep_events = pc.invert(pc.is_in(tables.events["messageid"], value_set=messageids))
+    return ExportTables(emails=tables.emails.filter(keep_emails), events=tables.events.filter(keep_events))
 
 
 def _start(exports: MessageExports, cursor: Any, exported: str | None) -> tuple[datetime, bool]:

@@ -95,12 +95,17 @@ class WindowSplit:
 
 @dataclass(frozen=True)
 class WindowDone:
-    """A window's export is complete and handed to dlt; the saved state moves past it with the next load."""
+    """A window's export is complete and handed to dlt; the saved state moves past it with the next load.
+
+    ``emails`` and ``events`` count what the window exported; of those messages, ``unchanged`` the target
+    held as they are (a run that merges leaves them out of the merge).
+    """
 
     window: Window
     emails: int
     events: int
     download_bytes: int
+    unchanged: int = 0
 
 
 @dataclass(frozen=True)
