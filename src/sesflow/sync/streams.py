@@ -307,6 +307,9 @@ class StreamRun:
             while True:
                 base = self.settings.source()
                 source = self._source(base, batches.resources(base, task.tables, disposition))
+                # A full refresh or truncate drops what the target holds when this run loads: nothing it
+                # holds now may count as held (or unchanged) for the batch that replaces it.
+                batches.held = None if refresh else held
                 pipeline.run(source, refresh=refresh, loader_file_format=fmt)
                 summary.saved_until = self._pending_until or summary.saved_until
                 # The checks for held messages are loading work too, though done while dlt extracts.
