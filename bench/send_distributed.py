@@ -481,7 +481,8 @@ def print_row(row: dict[str, Any]) -> None:
         f"redis {row['redis_round_trips_per_message']:.2f} calls "
         f"({row['redis_commands_per_message']:.1f} cmds)/msg  "
         f"cpu {row['client_cpu_ms_per_message']:.2f} ms/msg "
-        f"({row['client_cpu_cores']:.2f} cores)  redis cpu {row.get('redis_cpu_ms_per_message', '-')} ms/msg  "
+        f"({row['client_cpu_cores']:.2f} cores)  "
+        f"redis cpu {row.get('redis_cpu_ms_per_message', '-')} ms/msg  "
         f"held {row.get('permit_held_ms_mean', '-')} ms  "
         f"emulator {row.get('emulator_cpu_cores', '-')} cores  load {row.get('load_average_1m', '-')}",
         flush=True,
