@@ -493,10 +493,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print(
         "| sender | R | P x C | max attempted in 1 s | max accepted in 1 s | throttled attempts "
         "| failed messages | achieved (/s) | achieved / R | achieved / rule-2 ceiling "
-        "| Redis calls / message (commands run) "
+        "| Redis calls / message (commands run) | Redis CPU ms / message "
         "| client CPU ms / message | client CPU (cores) | permit held, mean (ms) |"
     )
-    print("| --- " + "| ---: " * 13 + "|")
+    print("| --- " + "| ---: " * 14 + "|")
     for row in rows:
         print(
             f"| {row['contender']} | {row['rate']:g} | {row['processes']} x {row['connections']} | "
@@ -504,6 +504,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{row['failed_messages']} | {row['achieved_rate']:.1f} | {row['achieved_ratio']:.3f} | "
             f"{row.get('achieved_over_rule2_ceiling', '-')} | "
             f"{row['redis_round_trips_per_message']:.2f} ({row['redis_commands_per_message']:.1f}) | "
+            f"{row.get('redis_cpu_ms_per_message', '-')} | "
             f"{row['client_cpu_ms_per_message']:.2f} | "
             f"{row['client_cpu_cores']:.2f} | {row.get('permit_held_ms_mean', '-')} |"
         )
