@@ -59,9 +59,13 @@ CELERY_PREFETCH = 64
 # -- Redis ---------------------------------------------------------------------------------------------------
 
 
+REDIS_PID: list[int] = []  # the benchmark's Redis, whose CPU is measured per run
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
-    """A Redis of the benchmark's own (its command counts are this benchmark's alone); yields its URL."""
+    """A Redis of the benchmark's own (its command counts and CPU are this benchmark's alone); yields its
+    URL."""
     import socket
 
     import redis
@@ -91,6 +95,7 @@ def redis_server() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
+    REDIS_PID[:] = [process.pid]
     try:
         for _ in range(300):
             with contextlib.suppress(redis.RedisError):
@@ -420,6 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     # A fresh emulator per run: an empty window and an empty log.
                     with emulator_process(max_send_rate=rate, max_24h_send=10**9) as (url, ses):
                         ses_cpu0 = tree_cpu_s(ses.pid)
+                        redis_cpu0 = tree_cpu_s(REDIS_PID[0])
                         if contender == "celery-rate_limit":
                             row = run_celery(url, redis_url, rate, processes, args.connections, args.duration)
                         else:
@@ -429,6 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                             )
                         # Nearly all of the emulator's work falls in the measured window.
                         row["emulator_cpu_cores"] = round((tree_cpu_s(ses.pid) - ses_cpu0) / args.duration, 2)
+                        redis_cpu = tree_cpu_s(REDIS_PID[0]) - redis_cpu0  # the whole run, warm-up included
+                        row["redis_cpu_ms_per_message"] = round(
+                            1000 * redis_cpu / max(row["accepted_messages"], 1), 3
+                        )
                     row["load_average_1m"] = round(os.getloadavg()[0], 1)
                     row = {"contender": contender, "rate": rate, "processes": processes,
                            "connections": args.connections, **row}  # fmt: skip
@@ -471,7 +481,9 @@ def print_row(row: dict[str, Any]) -> None:
         f"redis {row['redis_round_trips_per_message']:.2f} calls "
         f"({row['redis_commands_per_message']:.1f} cmds)/msg  "
         f"cpu {row['client_cpu_ms_per_message']:.2f} ms/msg "
-        f"({row['client_cpu_cores']:.2f} cores)  held {row.get('permit_held_ms_mean', '-')} ms  "
+        f"({row['client_cpu_cores']:.2f} cores)  "
+        f"redis cpu {row.get('redis_cpu_ms_per_message', '-')} ms/msg  "
+        f"held {row.get('permit_held_ms_mean', '-')} ms  "
         f"emulator {row.get('emulator_cpu_cores', '-')} cores  load {row.get('load_average_1m', '-')}",
         flush=True,
     )
@@ -481,10 +493,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print(
         "| sender | R | P x C | max attempted in 1 s | max accepted in 1 s | throttled attempts "
         "| failed messages | achieved (/s) | achieved / R | achieved / rule-2 ceiling "
-        "| Redis calls / message (commands run) "
+        "| Redis calls / message (commands run) | Redis CPU ms / message "
         "| client CPU ms / message | client CPU (cores) | permit held, mean (ms) |"
     )
-    print("| --- " + "| ---: " * 13 + "|")
+    print("| --- " + "| ---: " * 14 + "|")
     for row in rows:
         print(
             f"| {row['contender']} | {row['rate']:g} | {row['processes']} x {row['connections']} | "
@@ -492,6 +504,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{row['failed_messages']} | {row['achieved_rate']:.1f} | {row['achieved_ratio']:.3f} | "
             f"{row.get('achieved_over_rule2_ceiling', '-')} | "
             f"{row['redis_round_trips_per_message']:.2f} ({row['redis_commands_per_message']:.1f}) | "
+            f"{row.get('redis_cpu_ms_per_message', '-')} | "
             f"{row['client_cpu_ms_per_message']:.2f} | "
             f"{row['client_cpu_cores']:.2f} | {row.get('permit_held_ms_mean', '-')} |"
         )

@@ -1,5 +1,5 @@
 -- RedisLimiter's decisions, each one atomic script run on Redis's clock (TIME). One file, registered once;
--- ARGV[9] picks the entry point: acquire, release, beat, leave, claim or gone. Each returns { message,
+-- ARGV[1] picks the entry point: acquire, release, beat, leave, claim or gone. Each returns { message,
 -- ticket, Redis's now }.
 --
 -- KEYS: 1 state hash, 2 in-flight zset (member "ticket:cost", score = lease end), 3 ended zset (member
@@ -7,9 +7,10 @@
 -- process", score = ticket: arrival order), 5 day hash (minute -> recipients, for the minutes before the
 -- current one), 6 alive hash (process -> the time it is taken for dead), 7 pushed zset (member "ticket:cost"
 -- of a permit pushed to a waiter, score = when it must have been read).
--- ARGV: 1 wake-list prefix, 2 pacing tolerance (s), 3 step-down factor, 4 climb factor per second,
--- 5 rate floor, 6 process expiry (s), 7 key expiry when idle (ms), 8 lookahead (s), 9 operation,
--- 10 process id, 11 heartbeat (1: the process shows it is alive), 12.. the operation's arguments.
+-- ARGV: 1 operation, 2 process id, 3 heartbeat (1: the process shows it is alive), 4.. the operation's
+-- arguments. The constants (pacing tolerance, step-down and climb factors, rate floor, process expiry, key
+-- expiry when idle, lookahead) are written into the script when it is loaded (redis_script.py), so that a
+-- call carries only what changes.
 --
 -- Messages to a waiter (pushed on its wake list, or returned to the caller):
 --   A:cost:epoch:minute:start:now:rate  admitted; the request may start at `start` (>= now: a permit is
@@ -20,10 +21,10 @@
 --   N     not first yet: wait for a push
 
 local H, F, E, Q, D, ALIVE, P = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local WAKE = ARGV[1]
-local TOL, STEP, CLIMB, FLOOR = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local TTL, KEEP, AHEAD, OP = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
-local PROC, BEAT = ARGV[10], ARGV[11]
+local WAKE = string.sub(H, 1, -6) .. 'wake:'  -- '{key}:state' -> '{key}:wake:'
+local TOL, STEP, CLIMB, FLOOR = @TOL@, @STEP@, @CLIMB@, @FLOOR@
+local TTL, KEEP, AHEAD = @TTL@, @KEEP@, @AHEAD@
+local OP, PROC, BEAT = ARGV[1], ARGV[2], ARGV[3]
 local UNLIMITED = 1e299
 
 local clock = redis.call('TIME')
@@ -31,7 +32,7 @@ local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local minute = math.floor(now / 60)
 
 local s = redis.call('HMGET', H, 'tat', 'inflight', 'ended', 'cut', 'cut_at', 'epoch', 'day', 'day_from',
-  'told', 'told_blocked', 'seq', 'dm', 'dv', 'kept', 'pnext', 'fnext')
+  'told', 'told_blocked', 'seq', 'dm', 'dv', 'kept', 'pnext', 'fnext', 'qlen', 'esweep')
 local tat = tonumber(s[1]) or 0
 local inflight = tonumber(s[2]) or 0
 local ended = tonumber(s[3]) or 0
@@ -48,6 +49,8 @@ local dv = tonumber(s[13]) or 0
 local kept = tonumber(s[14]) or 0
 local pnext = tonumber(s[15])            -- when the oldest pushed permit must have been read
 local fnext = tonumber(s[16])            -- no lease ends before this (the first one, or earlier)
+local qlen = tonumber(s[17])             -- waiters in the queue (nil: not known, then counted)
+local esweep = tonumber(s[18]) or 0      -- when ends older than a second are next taken out of E
 
 local function num(x) return string.format('%.6f', x) end
 local function cost_of(member) return tonumber(string.match(member, ':(%d+)$')) end
@@ -57,7 +60,7 @@ local function save()
   redis.call('HSET', H, 'tat', num(tat), 'inflight', inflight, 'ended', ended, 'cut', opt(cut),
     'cut_at', num(cut_at), 'epoch', epoch, 'day', day, 'day_from', day_from or '', 'told', told,
     'told_blocked', told_blocked, 'seq', seq, 'dm', dm or '', 'dv', dv, 'kept', num(kept),
-    'pnext', opt(pnext), 'fnext', opt(fnext))
+    'pnext', opt(pnext), 'fnext', opt(fnext), 'qlen', qlen or '', 'esweep', num(esweep))
 end
 
 -- The keys expire after KEEP idle milliseconds: renewed once a minute rather than on every call, and set on
@@ -105,8 +108,10 @@ local function reclaim_unread()
   pnext = tonumber(first[2])
 end
 
--- Requests whose lease ended free their recipients; ends older than a second leave the window; minutes
--- wholly older than 24 hours leave the daily count.
+-- Requests whose lease ended free their recipients; ends older than a second leave the window (taken out
+-- of E every SWEEP seconds rather than on every call: until then they count in `ended`, and `earliest`, which
+-- walks E from its oldest end, steps over them); minutes wholly older than 24 hours leave the daily count.
+local SWEEP = 0.02
 local function clean()
   if fnext and fnext <= now then
     local gone = redis.call('ZRANGEBYSCORE', F, '-inf', num(now))
@@ -116,10 +121,13 @@ local function clean()
     end
     fnext = tonumber(redis.call('ZRANGE', F, 0, 0, 'WITHSCORES')[2])
   end
-  local old = redis.call('ZRANGEBYSCORE', E, '-inf', num(now))
-  if #old > 0 then
-    for _, member in ipairs(old) do ended = ended - cost_of(member) end
-    redis.call('ZREMRANGEBYSCORE', E, '-inf', num(now))
+  if now >= esweep and ended > 0 then
+    local old = redis.call('ZRANGEBYSCORE', E, '-inf', num(now))
+    if #old > 0 then
+      for _, member in ipairs(old) do ended = ended - cost_of(member) end
+      redis.call('ZREMRANGEBYSCORE', E, '-inf', num(now))
+    end
+    esweep = now + SWEEP
   end
   reclaim_unread()
   local cutoff = minute - 1441
@@ -219,10 +227,22 @@ local function alive(proc)
   return known
 end
 
--- The first waiter in line, or nil.
+-- The number of waiters in line (counted once when not known: the state was lost).
+local function queue_len()
+  if not qlen then qlen = redis.call('ZCARD', Q) end
+  return qlen
+end
+
+-- The first waiter in line, or nil (no command when the line is known to be empty).
 local function head()
+  if queue_len() == 0 then return nil end
   local first = redis.call('ZRANGE', Q, 0, 0)[1]
+  if not first then qlen = 0 end  -- the queue's key expired
   return first and parse(first)
+end
+
+local function dequeue(member)
+  qlen = math.max(queue_len() - redis.call('ZREM', Q, member), 0)
 end
 
 -- Whether a permit still holds its recipients (its lease has not ended; ended leases leave F lazily).
@@ -247,7 +267,7 @@ local function pump(caller)
     local ticket = rec.ticket
     local rate = rate_for(rec.ceiling)
     if rec.quota >= 0 and day + rec.cost > rec.quota then
-      redis.call('ZREM', Q, rec.member)
+      dequeue(rec.member)
       local message = 'Q:' .. day .. ':' .. rec.quota
       if ticket == caller then mine = message else push(ticket, message) end
     else
@@ -255,7 +275,7 @@ local function pump(caller)
       if start and start <= now + AHEAD then
         -- (a waiter whose process died is admitted all the same: its unread permit is taken back)
         local message, member = admit(ticket, rec.cost, rec.lease, rate, start)
-        redis.call('ZREM', Q, rec.member)
+        dequeue(rec.member)
         if ticket == caller then
           mine = message
         else
@@ -266,7 +286,7 @@ local function pump(caller)
           if not pnext or read_by < pnext then pnext = read_by end
         end
       elseif not alive(rec.proc) then
-        redis.call('ZREM', Q, rec.member)  -- its process died: it loses its place
+        dequeue(rec.member)  -- its process died: it loses its place
       else
         local blocked = start == nil
         local wait
@@ -306,8 +326,8 @@ if BEAT == '1' then
 end
 
 if OP == 'acquire' then
-  -- ARGV: 12 ticket ('' = new), 13 cost, 14 lease, 15 ceiling, 16 daily quota (-1: none)
-  local ticket, cost = ARGV[12], tonumber(ARGV[13])
+  -- ARGV: 4 ticket ('' = new), 5 cost, 6 lease, 7 ceiling, 8 daily quota (-1: none)
+  local ticket, cost = ARGV[4], tonumber(ARGV[5])
   if ticket ~= '' then
     -- a decision pushed while this waiter was not listening
     local key = WAKE .. ticket
@@ -317,7 +337,7 @@ if OP == 'acquire' then
       local kind = string.sub(message, 1, 1)
       if kind == 'A' then
         redis.call('DEL', key)
-        if holds(ticket .. ':' .. ARGV[13]) then return { message, ticket, num(now) } end
+        if holds(ticket .. ':' .. ARGV[5]) then return { message, ticket, num(now) } end
         break  -- taken back before it was read: queue again in its old place
       elseif kind == 'Q' then
         redis.call('DEL', key)
@@ -330,25 +350,26 @@ if OP == 'acquire' then
   end
   clean()
   local mine
-  local first = redis.call('ZRANGE', Q, 0, 0)[1]
-  if not first and ARGV[12] == '' then
+  local first = queue_len() > 0
+  if not first and ARGV[4] == '' then
     -- Nobody waits: decide for the caller without queueing it (the common case under a steady load).
-    local rate = rate_for(tonumber(ARGV[15]))
-    local quota = tonumber(ARGV[16])
+    local rate = rate_for(tonumber(ARGV[7]))
+    local quota = tonumber(ARGV[8])
     if quota >= 0 and day + cost > quota then
       mine = 'Q:' .. day .. ':' .. quota
     else
       local start = earliest(cost, rate)
-      if start and start <= now + AHEAD then mine = admit(ticket, cost, tonumber(ARGV[14]), rate, start) end
+      if start and start <= now + AHEAD then mine = admit(ticket, cost, tonumber(ARGV[6]), rate, start) end
     end
   end
   if not mine then
-    local queued = ARGV[12] ~= '' and redis.call('ZRANGEBYSCORE', Q, ticket, ticket)[1]
+    local queued = ARGV[4] ~= '' and redis.call('ZRANGEBYSCORE', Q, ticket, ticket)[1]
     if not queued then
-      redis.call('ZADD', Q, ticket, table.concat({ ticket, ARGV[13], ARGV[14], ARGV[15], ARGV[16], PROC }, ' '))
+      qlen = queue_len() + redis.call('ZADD', Q, ticket,
+        table.concat({ ticket, ARGV[5], ARGV[6], ARGV[7], ARGV[8], PROC }, ' '))
       if not first then created(Q) end
     end
-    if first and ARGV[12] == '' then
+    if first and ARGV[4] == '' then
       -- Behind others, and the first one knows when to come back: nothing else changed.
       mine = 'N'
     else
@@ -359,17 +380,17 @@ if OP == 'acquire' then
   save()
   return { mine or 'N', ticket, num(now) }
 elseif OP == 'release' then
-  -- ARGV: 12 member, 13 epoch, 14 minute, 15 sent (1/0), 16 throttled (1/0), 17 ceiling
-  local member = ARGV[12]
+  -- ARGV: 4 member, 5 epoch, 6 minute, 7 sent (1/0), 8 throttled (1/0), 9 ceiling
+  local member = ARGV[4]
   local cost = cost_of(member)
   clean()
   if redis.call('ZREM', F, member) == 1 then inflight = inflight - cost end
   redis.call('ZADD', E, num(now + 1), member)
   if ended == 0 then created(E) end
   ended = ended + cost
-  if ARGV[15] == '0' then refund(cost, ARGV[14]) end
-  if ARGV[16] == '1' and tonumber(ARGV[13]) == epoch then
-    local rate = rate_for(tonumber(ARGV[17]))
+  if ARGV[7] == '0' then refund(cost, ARGV[6]) end
+  if ARGV[8] == '1' and tonumber(ARGV[5]) == epoch then
+    local rate = rate_for(tonumber(ARGV[9]))
     local seen = inflight + ended
     cut = math.max(FLOOR, STEP * math.min(rate, seen))
     cut_at = now
@@ -380,16 +401,16 @@ elseif OP == 'release' then
   save()
   return { 'ok', '', num(now) }
 elseif OP == 'beat' then
-  -- the process's waiters are alive (ARGV[11] is 1); look at the queue, whose head may have died
+  -- the process's waiters are alive (ARGV[3] is 1); look at the queue, whose head may have died
   clean()
   pump(nil)
   save()
   return { 'ok', '', num(now) }
 elseif OP == 'leave' then
-  -- ARGV: 12 ticket, 13 cost
-  local ticket, cost = ARGV[12], tonumber(ARGV[13])
+  -- ARGV: 4 ticket, 5 cost
+  local ticket, cost = ARGV[4], tonumber(ARGV[5])
   clean()
-  redis.call('ZREMRANGEBYSCORE', Q, ticket, ticket)
+  qlen = math.max(queue_len() - redis.call('ZREMRANGEBYSCORE', Q, ticket, ticket), 0)
   local key = WAKE .. ticket
   for _, message in ipairs(redis.call('LRANGE', key, 0, -1)) do
     local at_minute = string.match(message, '^A:%d+:%d+:(%d+):')
@@ -406,11 +427,11 @@ elseif OP == 'leave' then
   save()
   return { 'ok', '', num(now) }
 elseif OP == 'claim' then
-  -- ARGV: 12 ticket, 13 cost, 14 lease: a waiter read its permit late (its process was stopped or starved);
+  -- ARGV: 4 ticket, 5 cost, 6 lease: a waiter read its permit late (its process was stopped or starved);
   -- it may use it only if the permit still holds, and then for a whole lease from now
-  local member = ARGV[12] .. ':' .. ARGV[13]
+  local member = ARGV[4] .. ':' .. ARGV[5]
   if holds(member) then
-    redis.call('ZADD', F, 'XX', num(now + tonumber(ARGV[14])), member)
+    redis.call('ZADD', F, 'XX', num(now + tonumber(ARGV[6])), member)
     return { 'ok', '', num(now) }
   end
   return { 'lost', '', num(now) }

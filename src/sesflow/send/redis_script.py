@@ -29,7 +29,20 @@ _SUFFIXES = ("state", "inflight", "ended", "queue", "day", "alive", "pushed")
 
 
 def _lua() -> str:
-    return resources.files("sesflow.send").joinpath("redis_limiter.lua").read_text(encoding="utf-8")
+    """The script, its constants written in (a call then carries only what changes)."""
+    source = resources.files("sesflow.send").joinpath("redis_limiter.lua").read_text(encoding="utf-8")
+    constants = {
+        "TOL": repr(PACING_TOLERANCE_S),
+        "STEP": repr(STEP_DOWN),
+        "CLIMB": repr(CLIMB),
+        "FLOOR": repr(FLOOR),
+        "TTL": repr(WAITER_TTL_S),
+        "KEEP": str(KEEP_S * 1000),
+        "AHEAD": repr(LOOKAHEAD_S),
+    }
+    for name, value in constants.items():
+        source = source.replace(f"@{name}@", value)
+    return source
 
 
 class LimiterScript:
@@ -55,17 +68,9 @@ class LimiterScript:
         self.keys = [f"{{{key}}}:{suffix}" for suffix in _SUFFIXES]
         self.state_key = self.keys[0]
         self.auto_key = f"{{{key}}}:auto"
-        self.wake_prefix = f"{{{key}}}:wake:"
-        self._fixed = [
-            self.wake_prefix,
-            repr(PACING_TOLERANCE_S),
-            repr(STEP_DOWN),
-            repr(CLIMB),
-            repr(FLOOR),
-            repr(WAITER_TTL_S),
-            str(KEEP_S * 1000),
-            repr(LOOKAHEAD_S),
-        ]
+        self.wake_prefix = f"{{{key}}}:wake:"  # the script derives it from the state key
+        # Sent as bytes, ready to go: a call's arguments are few, and none is encoded twice.
+        self._keys = [k.encode() for k in self.keys]
         self.liveness = Liveness(self._beat)
         self._script = self.client.register_script(_lua())
         from redis.exceptions import RedisError  # the package is there: a client exists
@@ -79,7 +84,9 @@ class LimiterScript:
         flag = "0" if beat is False else self.liveness.due(force=bool(beat))
         try:
             reply = self.call(
-                self._script, keys=self.keys, args=[*self._fixed, operation, process, flag, *args]
+                self._script,
+                keys=self._keys,
+                args=[operation.encode(), process.encode(), flag.encode(), *(a.encode() for a in args)],
             )
         except LimiterUnavailableError:
             if flag == "1":
