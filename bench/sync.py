@@ -10,8 +10,8 @@ each takes EXPORT_DELAY seconds. The message streams run their jobs up to ``max_
 the other streams run beside them, ``ses_metrics`` with one job per dimension, all at once. No sync can beat
 ``max(all jobs x 1 s, EXPORT_DELAY x message jobs / concurrency, EXPORT_DELAY x metrics jobs / dimensions)``
 (before the streams overlapped, the bound was the sum of such a term for each: the same at concurrency >= 2,
-where creating the jobs takes longest, and EXPORT_DELAY x metrics jobs / dimensions more at 1); we report the
-ratio to that bound, and:
+where creating the jobs takes longest, and looser at 1 by the metrics jobs' term); we report the ratio to
+that bound, and:
 
 - ``messages_per_s``: messages (``ses_emails`` rows) / wall time of the whole sync (every stream);
 - ``load_messages_per_s``: messages / seconds in dlt's normalize + load steps, summed over the batches
