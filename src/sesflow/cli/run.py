@@ -61,6 +61,11 @@ def _plain(event: ProgressEvent) -> str | None:
     return None
 
 
+# The streams whose windows, jobs and loads the progress events without a stream name describe (the other
+# streams run beside them, see ``sesflow.sync.runner``).
+_MESSAGE_STREAMS = ("ses_emails", "ses_email_events")
+
+
 class _LogLines:
     """Plain log lines on stderr (not a terminal, or --json)."""
 
@@ -89,8 +94,9 @@ class _LogLines:
         if line is not None:
             self._log(line)
         elif isinstance(event, StreamStarted):
-            self._started = time.monotonic()
-            self._rows = 0
+            if event.stream in _MESSAGE_STREAMS:  # the rate of the windows below is theirs
+                self._started = time.monotonic()
+                self._rows = 0
             into = ", ".join(event.tables.values()) or event.object
             self._log(
                 f"[{event.index} / {event.total}] running stream {event.stream} -> {into} ({event.mode})"
@@ -125,7 +131,8 @@ class _Bar:
 
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
-        self._task: TaskID | None = None
+        self._task: TaskID | None = None  # the message streams' bar, which the events without a stream move
+        self._tasks: dict[str, TaskID] = {}
         self._start = 0.0
         self._rows = 0
         self._began = time.monotonic()
@@ -148,10 +155,21 @@ class _Bar:
             progress.console.print(line, markup=False)
             return
         if isinstance(event, StreamStarted):
-            self._label = f"[{event.index}/{event.total}] {event.object}"
-            self._rows = 0
-            self._began = time.monotonic()
-            self._task = progress.add_task(self._label, total=1.0, status="starting")
+            label = f"[{event.index}/{event.total}] {event.object}"
+            task = self._tasks[event.stream] = progress.add_task(label, total=1.0, status="starting")
+            if event.stream in _MESSAGE_STREAMS:
+                self._label, self._task = label, task
+                self._rows = 0
+                self._began = time.monotonic()
+            return
+        if isinstance(event, StreamDone):
+            done = self._tasks.get(event.stream)
+            if done is not None:
+                first = next(iter(event.rows.values()), 0)
+                total = next((task.total for task in progress.tasks if task.id == done), None)
+                progress.update(
+                    done, status=f"{number(first)} rows in {event.seconds:.1f} s", completed=total
+                )
             return
         if self._task is None:
             return
@@ -174,12 +192,6 @@ class _Bar:
             )
         elif isinstance(event, LoadStarted):
             progress.update(self._task, status=f"{number(self._rows)} rows, loading")
-        elif isinstance(event, StreamDone):
-            first = next(iter(event.rows.values()), 0)
-            total = next((task.total for task in progress.tasks if task.id == self._task), None)
-            progress.update(
-                self._task, status=f"{number(first)} rows in {event.seconds:.1f} s", completed=total
-            )
 
 
 @contextlib.contextmanager

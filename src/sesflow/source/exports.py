@@ -12,6 +12,7 @@ import contextlib
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,22 @@ class CreateGate:
                 yield
             finally:
                 self._next = time.monotonic() + self.interval
+
+
+_GATES: weakref.WeakValueDictionary[tuple[str | None, ...], CreateGate] = weakref.WeakValueDictionary()
+_GATES_LOCK = threading.Lock()
+
+
+def account_gate(*account: str | None) -> CreateGate:
+    """The gate of one account and region (``account``: the values that tell it, e.g. endpoint, region,
+    access key, profile), shared by every source of this process that exports from it while one is in use:
+    SES counts the creates of all of them against one limit, and two gates would throttle each other's
+    creates (the metrics jobs of a stream running beside the message streams waited for all of theirs)."""
+    with _GATES_LOCK:
+        gate = _GATES.get(account)
+        if gate is None:
+            gate = _GATES[account] = CreateGate()
+        return gate
 
 
 class Stopped(Exception):

@@ -23,7 +23,7 @@ from dlt.sources import DltResource
 
 from sesflow.errors import ConfigError
 from sesflow.source.api import AwsSettings, OnDenied, make_client
-from sesflow.source.exports import CreateGate, ExportSettings
+from sesflow.source.exports import ExportSettings, account_gate
 from sesflow.source.intervals import Interval
 from sesflow.source.jobs import OnLimit
 from sesflow.source.messages import MessageExports, message_exports, ses_email_events, ses_emails
@@ -95,7 +95,9 @@ def ses_source(
         profile=credentials.profile_name,
     )
     client = make_client(aws)
-    gate = CreateGate()  # every export job of the source takes its turn at the one-per-second create limit
+    # Every export job of the account (of this source, and of any other in the process) takes its turn at
+    # the one-per-second create limit.
+    gate = account_gate(aws.endpoint_url, aws.region, aws.access_key_id, aws.profile)
     lookback_seconds = (anchor - lookback.subtract_from(anchor)).total_seconds()
 
     messages = dlt.resource(message_exports, name="ses_messages", selected=False)(

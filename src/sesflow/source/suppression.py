@@ -2,7 +2,9 @@
 
 ListSuppressedDestinations pages through the list (from the cursor's last update time on, as its
 ``StartDate`` filter allows), and GetSuppressedDestination adds what only it tells: the message and feedback
-ids of the bounce or complaint that put the address there. Merged on ``email_address``. An address removed
+ids of the bounce or complaint that put the address there. Those reads run ``DETAIL_THREADS`` at a time (each
+retried on throttling as every call of the source is), and a page's rows keep the listing's order. Merged on
+``email_address``. An address removed
 from the list stays in the table until a full refresh (``refresh="drop_resources"``, or Sling's
 ``full-refresh`` mode) reads the list whole again.
 """
@@ -10,6 +12,7 @@ from the list stays in the table until a full refresh (``refresh="drop_resources
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +32,7 @@ SUPPRESSION_SCHEMA = pa.schema(
     ]
 )
 PAGE_SIZE = 1000
+DETAIL_THREADS = 8  # GetSuppressedDestination calls at once: one at a time took 23 s for 13,736 addresses
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,19 @@ def suppressed_destinations(
     params: dict[str, Any] = {"PageSize": PAGE_SIZE}
     if isinstance(since, datetime):
         params["StartDate"] = since
-    with denial_guard("ses_suppressed_destinations", reads.on_denied):
-        for page in api.pages("ListSuppressedDestinations", "SuppressedDestinationSummaries", **params):
-            rows = [_row(api, summary, reads.details) for summary in page]
-            if rows:
-                yield pa.Table.from_pylist(rows, schema=SUPPRESSION_SCHEMA)
+    pool = ThreadPoolExecutor(max_workers=DETAIL_THREADS, thread_name_prefix="sesflow-suppression")
+    try:
+        with denial_guard("ses_suppressed_destinations", reads.on_denied):
+            for page in api.pages("ListSuppressedDestinations", "SuppressedDestinationSummaries", **params):
+                if reads.details:
+                    rows = list(pool.map(lambda summary: _row(api, summary, True), page))
+                else:
+                    rows = [_row(api, summary, False) for summary in page]
+                if rows:
+                    yield pa.Table.from_pylist(rows, schema=SUPPRESSION_SCHEMA)
+    finally:
+        api.stop.set()  # a detail read still pausing for a retry gives up at once
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _row(api: Api, summary: dict[str, Any], details: bool) -> dict[str, Any]:
@@ -83,4 +95,4 @@ def _utc(moment: Any) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-__all__ = ["SUPPRESSION_SCHEMA", "SuppressionReads", "suppressed_destinations"]
+__all__ = ["DETAIL_THREADS", "SUPPRESSION_SCHEMA", "SuppressionReads", "suppressed_destinations"]

@@ -37,6 +37,7 @@ from sesflow.source.messages import MessageExports, nest_events
 from sesflow.source.records import ExportTables, unique_messages
 from sesflow.source.windows import floor_second
 from sesflow.sync.feed import ExportFeed
+from sesflow.sync.memory import trim_memory
 from sesflow.sync.progress import LoadStarted, ProgressCallback, RangePlanned, WindowDone
 
 MESSAGES = "ses_messages"
@@ -119,7 +120,7 @@ class MessageBatches:
                 return
             feed.start(start, stop)
         rows = 0
-        staged: set[str] = set()  # the messages this dlt run holds already
+        staged: list[pa.ChunkedArray] = []  # the ids of the messages this dlt run holds already
         last_end: datetime | None = None
         while self.batch_rows is None or rows < self.batch_rows:
             result = feed.next_result()
@@ -141,19 +142,22 @@ class MessageBatches:
                     if not self.append and self.held is not None:
                         tables = _without(tables, self.held.unchanged(tables.emails, tables.events))
                         unchanged = emails - tables.rows
-                    ids = tables.emails["messageid"].to_pylist()
-                    if rows and not staged.isdisjoint(ids):
+                    ids = tables.emails["messageid"]
+                    if rows and _any_in(staged, ids):
                         # A message of an earlier window of this run again: the next run loads this window.
                         feed.put_back(result)
                         break
-                    staged.update(ids)
+                    staged.append(ids)
                 if tables.rows:
                     yield nest_events(tables)
                     rows += tables.rows
             # Only reached once dlt has taken the window's tables: state never runs ahead of the data.
-            state[EXPORTED_UNTIL] = result.window.end.isoformat()
-            last_end = result.window.end
-            self.on_progress(WindowDone(result.window, emails, events, result.download_bytes, unchanged))
+            window, downloaded = result.window, result.download_bytes
+            state[EXPORTED_UNTIL] = window.end.isoformat()
+            last_end = window.end
+            del result, tables  # the window's tables are dlt's now: nothing here holds them any longer
+            trim_memory()  # and the C heap gives back what parsing the window left free
+            self.on_progress(WindowDone(window, emails, events, downloaded, unchanged))
         if last_end is not None:
             self.on_progress(LoadStarted(last_end))
 
@@ -176,6 +180,13 @@ def feed_messages(
     """The runner's ``ses_messages``: one batch of windows from ``batches``' feed per dlt run."""
     with denial_guard("ses_emails and ses_email_events", "raise"):
         yield from batches.take(exports, sendtimestamp)
+
+
+def _any_in(staged: list[pa.ChunkedArray], ids: pa.ChunkedArray) -> bool:
+    """True when any of ``staged`` (id columns of earlier windows) is among ``ids``: one hash set of the
+    window's ids, probed by the run's (Arrow strings: no Python object per message held for the run)."""
+    value_set = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    return any(pc.any(pc.is_in(column, value_set=value_set)).as_py() for column in staged)
 
 
 def _without(tables: ExportTables, messageids: pa.Array) -> ExportTables:

@@ -55,6 +55,7 @@ from sesflow.sync.progress import (
 from sesflow.sync.repeats import EMAIL_KEY, EVENT_KEY, remove_repeats
 from sesflow.sync.replication import EMAILS, EVENTS, StreamTask
 from sesflow.sync.settings import SourceSettings
+from sesflow.sync.shared import SharedTarget
 from sesflow.sync.summary import StreamSummary
 from sesflow.sync.targets import (
     CreatedNames,
@@ -62,8 +63,6 @@ from sesflow.sync.targets import (
     destination,
     drop_staging,
     file_format,
-    load_seconds,
-    loaded_rows,
 )
 
 _REFRESH = {"incremental": None, "full-refresh": "drop_sources", "truncate": "drop_data"}
@@ -98,7 +97,9 @@ class StreamRun:
     summary: StreamSummary
     on_progress: ProgressCallback | None
     end: datetime | None
+    shared: SharedTarget = field(default_factory=SharedTarget)
     _pending_until: str | None = None
+    _synced: bool = False
     _counting: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -200,34 +201,44 @@ class StreamRun:
         A DuckDB file stays open for the whole stream: DuckDB checkpoints when its last connection closes,
         and dlt opens and closes the file for every job (~6 per batch), which wrote the growing tables again
         and again: a 30-day sync spent 14 of its 27 s of loading in those closes. DuckDB still checkpoints
-        on its own as its write-ahead log grows, and once more when the stream closes the file. Being open,
-        it is also the run lock: DuckDB lets one process write to a file.
+        on its own as its write-ahead log grows, and once more when the last stream closes the file. Being
+        open, it is also the run lock: DuckDB lets one process write to a file. Streams of the run that load
+        at the same time share the lock (``sync.shared``).
         """
         target, name = self.target, self.target_name
         options: dict[str, Any] = {"wait": wait, "on_wait": self.forward, "stop": stop}
+        take: Any = None
+        key = ""
         if isinstance(target, DuckDbConnection):
             path = target.path()
-            duck = lock.open_duckdb(name, target.connect, path, **options)
-            try:
-                yield duck
-            finally:
-                closing = time.monotonic()
-                duck.close()  # the last checkpoint: part of loading, so it is counted with it
-                self._add_load_seconds(time.monotonic() - closing)
-                with contextlib.suppress(OSError):
-                    lock.info_path(path).unlink()
+            key, take = f"duckdb {path}", lambda: _duckdb_file(name, target, path, options)
         elif isinstance(target, PostgresConnection):
-            with lock.postgres_lock(target.dsn(), self.task.schema, name, **options):
-                yield None
+            key = f"postgres {target.dsn()} {self.task.schema}"
+            take = lambda: lock.postgres_lock(target.dsn(), self.task.schema, name, **options)  # noqa: E731
         elif isinstance(target, SqliteConnection):
             database = target.path()
-            with lock.file_lock(database.with_name(database.name + ".sesflow-lock"), name, **options):
-                yield None
+            key = f"file {database}"
+            take = lambda: lock.file_lock(  # noqa: E731
+                database.with_name(database.name + ".sesflow-lock"), name, **options
+            )
         elif isinstance(target, LocalFilesConnection):
-            with lock.file_lock(target.folder() / f".{self.task.schema}.sesflow-lock", name, **options):
-                yield None
-        else:  # a warehouse: nothing sesflow can lock; dlt's own merge keeps rows unique there
+            folder = target.folder()
+            key = f"file {folder} {self.task.schema}"
+            take = lambda: lock.file_lock(folder / f".{self.task.schema}.sesflow-lock", name, **options)  # noqa: E731
+        if take is None:  # a warehouse: nothing sesflow can lock; dlt's own merge keeps rows unique there
             yield None
+            return
+        with self.shared.hold(key, take) as use:
+            if use.value is None or use.first:
+                yield use.value
+            else:  # a DuckDB file another stream of the run opened: a connection of this thread's own
+                cursor = use.value.cursor()
+                try:
+                    yield cursor
+                finally:
+                    cursor.close()
+        # The last stream to let a DuckDB file go closes it: the last checkpoint, part of its loading.
+        self._add_load_seconds(use.release_seconds)
 
     def _add_load_seconds(self, seconds: float) -> None:
         self.summary.load_seconds = round(self.summary.load_seconds + seconds, 3)
@@ -256,8 +267,14 @@ class StreamRun:
             # A killed run left a package behind: finish it first (dlt's run() would do only that and skip
             # the new data). It may stage a file it had staged already: remove the repeats.
             repeats = deduplicated and bool(pipeline.list_normalized_load_packages())
-            pipeline.run()
-            self._add_load_seconds(load_seconds(pipeline))
+            self._sync(pipeline)
+            with self.shared.writing:
+                started = time.monotonic()
+                if pipeline.list_extracted_load_packages():
+                    pipeline.normalize()
+                if pipeline.list_normalized_load_packages():
+                    pipeline.load()
+                self._add_load_seconds(time.monotonic() - started)
             if repeats:
                 keys = {table: _KEYS[stream] for stream, table in task.tables.items()}
                 remove_repeats(pipeline, "duckdb" if duck is not None else "postgres", keys)
@@ -266,7 +283,8 @@ class StreamRun:
         else:
             self._load_once(pipeline)
         if sql and not pipeline.has_pending_data:
-            drop_staging(pipeline)
+            with self.shared.writing:
+                drop_staging(pipeline)
 
     def _source(self, base: Any, resources: list[Any]) -> Any:
         """A source of ``resources`` (taken from ``base``, a ``ses_source``) under the stream's own schema
@@ -310,11 +328,11 @@ class StreamRun:
                 # A full refresh or truncate drops what the target holds when this run loads: nothing it
                 # holds now may count as held (or unchanged) for the batch that replaces it.
                 batches.held = None if refresh else held
-                pipeline.run(source, refresh=refresh, loader_file_format=fmt)
+                loading = self._steps(pipeline, source, refresh, fmt)
                 summary.saved_until = self._pending_until or summary.saved_until
                 # The checks for held messages are loading work too, though done while dlt extracts.
                 checking = held.take_seconds() if held else 0.0
-                self._add_load_seconds(load_seconds(pipeline) + checking)
+                self._add_load_seconds(loading + checking)
                 release_memory()
                 refresh = None
                 if batches.finished:
@@ -339,15 +357,49 @@ class StreamRun:
                 summary.status, summary.reason = "skipped", reason
                 self.forward(StreamSkipped(task.name, reason))
                 return
-        pipeline.run(
-            self._source(base, [resource]),
-            refresh=_REFRESH[task.mode],
-            loader_file_format=file_format(target, task),
+        counts: dict[str, int] = {}
+        loading = self._steps(
+            pipeline, self._source(base, [resource]), _REFRESH[task.mode], file_format(target, task), counts
         )
-        self._add_load_seconds(load_seconds(pipeline))
+        self._add_load_seconds(loading)
         naming = pipeline.default_schema.naming
-        counted = loaded_rows(pipeline, [naming.normalize_table_identifier(task.table)])
-        summary.tables = {summary.object: sum(counted.values())}
+        summary.tables = {summary.object: int(counts.get(naming.normalize_table_identifier(task.table), 0))}
+
+    def _sync(self, pipeline: Any) -> None:
+        """Restore the pipeline's state from the target, once (as dlt's ``run`` does)."""
+        if not self._synced and pipeline.config.restore_from_destination and not pipeline.dev_mode:
+            pipeline.sync_destination()
+        self._synced = True
+
+    def _steps(
+        self, pipeline: Any, data: Any, refresh: Any, fmt: str | None, counts: dict[str, int] | None = None
+    ) -> float:
+        """dlt's ``run`` of ``data``, step by step: the load step one stream of the run at a time (see
+        ``sync.shared``), so that extracting (waiting for exports) overlaps another stream's load. Returns
+        the seconds of the normalize and load steps; ``counts`` gets the rows normalised per table."""
+        self._sync(pipeline)
+        pipeline.extract(data, refresh=refresh, loader_file_format=fmt)
+        started = time.monotonic()
+        info = pipeline.normalize()
+        seconds = time.monotonic() - started
+        if counts is not None:
+            counts.update(getattr(info, "row_counts", None) or {})
+        with self.shared.writing:
+            started = time.monotonic()
+            pipeline.load()
+            return seconds + time.monotonic() - started
+
+
+@contextlib.contextmanager
+def _duckdb_file(name: str, target: DuckDbConnection, path: Path, options: dict[str, Any]) -> Iterator[Any]:
+    """The DuckDB file open for the block (DuckDB's write lock: the run lock); closed at the end."""
+    duck = lock.open_duckdb(name, target.connect, path, **options)
+    try:
+        yield duck
+    finally:
+        duck.close()
+        with contextlib.suppress(OSError):
+            lock.info_path(path).unlink()
 
 
 def _vdm_off(client: Any) -> str | None:
