@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from sesflow.campaign.ledger.records import Outcome
 from sesflow.campaign.ledger.schema import INDEXES, TABLES
 from sesflow.campaign.ledger.session import LedgerSession, LedgerUnavailable
 
@@ -110,6 +111,45 @@ class PostgresSession(LedgerSession):
             "SELECT campaign_id, seq FROM {recipients} WHERE campaign_id = ? AND state = 'pending' "
             "AND worker IS NULL ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED) free "
             "WHERE r.campaign_id = free.campaign_id AND r.seq = free.seq RETURNING r.seq, r.email, r.vars"
+        )
+
+    def _claim_chunk(self, campaign_id: str, worker: str, seqs: Sequence[int], now: float) -> int:
+        # One statement with the seqs as one array parameter: found by the primary key.
+        return self._changed(
+            self._sql(
+                "UPDATE {recipients} r SET state = 'sending', attempts = r.attempts + 1, attempted_at = ?, "
+                "first_attempt_at = COALESCE(r.first_attempt_at, ?) "
+                "FROM (SELECT DISTINCT unnest(?::integer[]) AS seq) c "
+                "WHERE r.campaign_id = ? AND r.seq = c.seq AND r.worker = ? "
+                "AND r.state IN ('pending', 'sending')"
+            ),
+            (now, now, list(seqs), campaign_id, worker),
+        )
+
+    def record(self, campaign_id: str, worker: str, outcomes: Sequence[Outcome]) -> None:
+        # One statement for the batch (arrays, one per column): executemany costs a Python round per row.
+        if not outcomes:
+            return
+        self._changed(
+            self._sql(
+                "UPDATE {recipients} r SET state = v.state, finished_at = v.at, ses_message_id = v.mid, "
+                "error_code = v.code, reason = v.reason, retryable = v.retryable "
+                "FROM unnest(?::integer[], ?::text[], ?::double precision[], ?::text[], ?::text[], "
+                "?::text[], ?::integer[]) AS v(seq, state, at, mid, code, reason, retryable) "
+                "WHERE r.campaign_id = ? AND r.seq = v.seq AND r.worker = ? "
+                "AND r.state IN ('pending', 'sending', 'unknown')"
+            ),
+            (
+                [o.seq for o in outcomes],
+                [o.state for o in outcomes],
+                [o.at for o in outcomes],
+                [o.ses_message_id for o in outcomes],
+                [o.error_code for o in outcomes],
+                [o.reason for o in outcomes],
+                [1 if o.retryable else 0 for o in outcomes],
+                campaign_id,
+                worker,
+            ),
         )
 
     def bulk_insert(self, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -291,15 +291,7 @@ class LedgerSession(abc.ABC):
         for start in range(0, len(seqs), CHUNK):
             chunk = seqs[start : start + CHUNK]
             marks = ", ".join("?" * len(chunk))
-            changed = self._changed(
-                self._sql(
-                    "UPDATE {recipients} SET state = 'sending', attempts = attempts + 1, attempted_at = ?, "
-                    "first_attempt_at = COALESCE(first_attempt_at, ?) "
-                    "WHERE campaign_id = ? AND worker = ? AND state IN ('pending', 'sending') "
-                    f"AND seq IN ({marks})"
-                ),
-                (now, now, campaign_id, worker, *chunk),
-            )
+            changed = self._claim_chunk(campaign_id, worker, chunk, now)
             if changed == len(set(chunk)):
                 claimed.update(chunk)
                 continue
@@ -314,6 +306,20 @@ class LedgerSession(abc.ABC):
             )
             claimed.update(int(row[0]) for row in rows)
         return claimed
+
+    def _claim_chunk(self, campaign_id: str, worker: str, seqs: Sequence[int], now: float) -> int:
+        """Make ``seqs`` (still this worker's) ``sending``; how many rows changed. Backends override it
+        with one statement that finds each row by its key (see ``sqlite.py``)."""
+        marks = ", ".join("?" * len(seqs))
+        return self._changed(
+            self._sql(
+                "UPDATE {recipients} SET state = 'sending', attempts = attempts + 1, attempted_at = ?, "
+                "first_attempt_at = COALESCE(first_attempt_at, ?) "
+                "WHERE campaign_id = ? AND worker = ? AND state IN ('pending', 'sending') "
+                f"AND seq IN ({marks})"
+            ),
+            (now, now, campaign_id, worker, *seqs),
+        )
 
     def release(self, campaign_id: str, worker: str, seqs: Sequence[int]) -> None:
         """Claimed rows whose request SES certainly did not take: ``pending`` again, still reserved by
