@@ -182,17 +182,18 @@ class LedgerWriter:
                 closing = self._closing
             beat = time.monotonic() >= self._next_heartbeat
             try:
-                with self._session.transaction():
-                    if outcomes:
-                        self._session.record(self._campaign_id, self._worker, outcomes)
-                    if releases:
-                        self._session.release(self._campaign_id, self._worker, releases)
-                    if beat and not self._session.heartbeat(self._worker, time.time()):
-                        self.declared_dead = True
-                    if round_.seqs and not self.declared_dead:
-                        round_.claimed = self._session.claim(
-                            self._campaign_id, self._worker, round_.seqs, time.time()
-                        )
+                claimed, alive = self._session.commit_round(
+                    self._campaign_id,
+                    self._worker,
+                    outcomes,
+                    releases,
+                    [] if self.declared_dead else round_.seqs,
+                    time.time(),
+                    beat,
+                )
+                if not alive:
+                    self.declared_dead = True
+                round_.claimed = claimed
                 self.commits += 1
                 failures = 0
                 if beat:

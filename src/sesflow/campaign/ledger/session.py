@@ -285,6 +285,31 @@ class LedgerSession(abc.ABC):
             rows = self._run(self._sql(self._reserve_sql()), (worker, campaign_id, limit))
         return sorted((LedgerRow(int(seq), str(email), str(values)) for seq, email, values in rows), key=_seq)
 
+    def commit_round(
+        self,
+        campaign_id: str,
+        worker: str,
+        outcomes: Sequence[Outcome],
+        releases: Sequence[int],
+        seqs: Sequence[int],
+        now: float,
+        beat: bool,
+    ) -> tuple[set[int], bool]:
+        """One commit of a worker's writer: its outcomes and releases, its heartbeat when ``beat``, then
+        its claims unless the heartbeat found it declared dead. Returns (the seqs claimed, still alive)."""
+        claimed: set[int] = set()
+        alive = True
+        with self.transaction():
+            if outcomes:
+                self.record(campaign_id, worker, outcomes)
+            if releases:
+                self.release(campaign_id, worker, releases)
+            if beat:
+                alive = self.heartbeat(worker, now)
+            if seqs and alive:
+                claimed = self.claim(campaign_id, worker, seqs, now)
+        return claimed, alive
+
     def claim(self, campaign_id: str, worker: str, seqs: Sequence[int], now: float) -> set[int]:
         """Mark rows ``sending`` (inside the caller's transaction); the seqs that were still this worker's."""
         claimed: set[int] = set()
