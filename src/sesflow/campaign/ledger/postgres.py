@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sesflow.campaign.ledger.records import Outcome
+from sesflow.campaign.ledger.records import LedgerRow, Outcome
 from sesflow.campaign.ledger.schema import INDEXES, TABLES
 from sesflow.campaign.ledger.session import CHUNK, LedgerSession, LedgerUnavailable
 
@@ -207,6 +207,13 @@ class PostgresSession(LedgerSession):
                 "AND r.state IN ('pending', 'sending', 'unknown')"
             ),
             (*self._outcome_arrays(outcomes), campaign_id, worker),
+        )
+
+    def reserve(self, campaign_id: str, worker: str, limit: int) -> list[LedgerRow]:
+        # The one statement is its own transaction (autocommit): one round trip, not BEGIN and COMMIT too.
+        rows = self._run(self._sql(self._reserve_sql()), (worker, campaign_id, limit))
+        return sorted(
+            (LedgerRow(int(seq), str(email), str(values)) for seq, email, values in rows), key=lambda r: r.seq
         )
 
     def bulk_insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
