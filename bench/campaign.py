@@ -187,8 +187,10 @@ def part_overhead(recipients: int, connections: int) -> list[dict[str, Any]]:
         write_spec(work, url)
         for ledger in ("sqlite", "postgres"):
             http_json(f"{url}/_sesflow/messages", "DELETE")
+            load_mailer = os.getloadavg()
             base = run_child("mailer", url, str(csv_path), str(connections))
             http_json(f"{url}/_sesflow/messages", "DELETE")
+            load_campaign = os.getloadavg()
             schema = f"bench_{uuid.uuid4().hex[:8]}" if ledger == "postgres" else ""
             target = PG_URL if ledger == "postgres" else str(work / f"ledger-{uuid.uuid4().hex[:6]}.sqlite")
             camp = run_child("campaign", url, str(work), str(connections), target, schema)
@@ -198,6 +200,8 @@ def part_overhead(recipients: int, connections: int) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "ledger": ledger,
+                    "load_before_mailer": load_mailer,
+                    "load_before_campaign": load_campaign,
                     "recipients": recipients,
                     "connections": connections,
                     "mailer": base,
@@ -492,6 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for c in options.kill_connections.split(",")
             for r in options.kill_rate.split(",")
         ]
+    results["machine"]["load_at_end"] = os.getloadavg()
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "campaign.json"
     previous = json.loads(out.read_text()) if out.exists() else {}

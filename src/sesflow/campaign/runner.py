@@ -287,7 +287,10 @@ class Runner:
         factory = MessageFactory(self._content, campaign_id)
         self._snapshot(main.counts(campaign_id, time.time()))
         while True:
-            messages = self._messages(main, worker, renderer, factory, started)
+            # With no rate limit a message goes to a connection as soon as one is free: its row is claimed
+            # as it is handed to the Mailer (a batch per commit), not by each connection on its own.
+            ahead = mailer.limiter is None
+            messages = self._messages(main, worker, renderer, factory, started, ahead)
             for result in mailer.send_many(messages, window=2 * self._connections):
                 self._finished(result)
                 self._emit(started)
@@ -305,12 +308,25 @@ class Runner:
             return "finished"
 
     def _messages(
-        self, main: LedgerSession, worker: Worker, renderer: Renderer, factory: MessageFactory, started: float
+        self,
+        main: LedgerSession,
+        worker: Worker,
+        renderer: Renderer,
+        factory: MessageFactory,
+        started: float,
+        ahead: bool = False,
     ) -> Iterator[Message]:
         """The messages of this worker's rows, reserved a batch at a time; ends when no row is free, or
-        the run is stopped or cancelled."""
+        the run is stopped or cancelled. ``ahead``: built a few at a time and claimed before they are
+        handed over (``LedgerWriter.claim_ahead``)."""
         campaign_id = self._record.id
         batch = min(1000, max(50, 4 * self._connections))
+        step = max(8, self._connections // 2) if ahead else 1
+        assert self._writer is not None
+        writer = self._writer
+        built: list[Message] = []
+        held: list[Message] = []
+        seqs: list[int] = []
         next_counts = time.monotonic() + COUNTS_EVERY
         next_state = time.monotonic() + 1.0
         while self._ended is None:
@@ -320,23 +336,40 @@ class Runner:
                 if main.campaign_state(campaign_id) != "active":
                     self._halt("cancelled")
                     return
-            if now >= next_counts:
+            if now >= next_counts and self._on_progress is not None:
+                # Only progress needs them: on a long campaign the query reads every finished row.
                 next_counts = now + COUNTS_EVERY
                 self._snapshot(main.counts(campaign_id, time.time()))
             self._emit(started)
             rows = main.reserve(campaign_id, worker.id, batch)
             if not rows:
-                return
-            for row in rows:
+                break
+            for index, row in enumerate(rows):
                 if self._ended is not None:
                     return
                 try:
-                    yield factory.build(row.seq, renderer.render(json.loads(row.vars)))
+                    built.append(factory.build(row.seq, renderer.render(json.loads(row.vars))))
+                    seqs.append(row.seq)
                 except RowProblem as exc:
                     # Validated rows render; this one no longer does: fail it alone.
                     self._write(
                         Outcome(row.seq, "failed", time.time(), error_code="RenderError", reason=exc.message)
                     )
+                if len(built) >= step or (built and index == len(rows) - 1):
+                    if ahead:
+                        # One step is claimed while the one before goes out, so its commit is usually
+                        # made by the time a connection takes it.
+                        writer.claim_ahead(seqs)
+                        built, held = held, built
+                    for message in built:
+                        if self._ended is not None:
+                            return  # rows claimed ahead go back when the writer closes
+                        yield message
+                    built, seqs = [], []
+        for message in held:
+            if self._ended is not None:
+                return
+            yield message
 
     def _finished(self, result: SendResult) -> None:
         message = result.message

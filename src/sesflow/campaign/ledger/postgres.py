@@ -11,8 +11,9 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from sesflow.campaign.ledger.records import LedgerRow, Outcome
 from sesflow.campaign.ledger.schema import INDEXES, TABLES
-from sesflow.campaign.ledger.session import LedgerSession, LedgerUnavailable
+from sesflow.campaign.ledger.session import CHUNK, LedgerSession, LedgerUnavailable
 
 _TABLES = {"campaigns": "campaigns", "recipients": "campaign_recipients", "workers": "campaign_workers"}
 # Any constant both sides agree on: creating the tables is serialised across workers starting together.
@@ -110,6 +111,109 @@ class PostgresSession(LedgerSession):
             "SELECT campaign_id, seq FROM {recipients} WHERE campaign_id = ? AND state = 'pending' "
             "AND worker IS NULL ORDER BY seq LIMIT ? FOR UPDATE SKIP LOCKED) free "
             "WHERE r.campaign_id = free.campaign_id AND r.seq = free.seq RETURNING r.seq, r.email, r.vars"
+        )
+
+    def _claim_chunk(self, campaign_id: str, worker: str, seqs: Sequence[int], now: float) -> int:
+        # One statement with the seqs as one array parameter: found by the primary key.
+        return self._changed(
+            self._sql(
+                "UPDATE {recipients} r SET state = 'sending', attempts = r.attempts + 1, attempted_at = ?, "
+                "first_attempt_at = COALESCE(r.first_attempt_at, ?) "
+                "FROM (SELECT DISTINCT unnest(?::integer[]) AS seq) c "
+                "WHERE r.campaign_id = ? AND r.seq = c.seq AND r.worker = ? "
+                "AND r.state IN ('pending', 'sending')"
+            ),
+            (now, now, list(seqs), campaign_id, worker),
+        )
+
+    def commit_round(
+        self,
+        campaign_id: str,
+        worker: str,
+        outcomes: Sequence[Outcome],
+        releases: Sequence[int],
+        seqs: Sequence[int],
+        now: float,
+        beat: bool,
+    ) -> tuple[set[int], bool]:
+        # One statement (its own transaction, in autocommit) instead of BEGIN, three statements and COMMIT:
+        # one round trip per commit. Not when a row would be changed twice in it (a release, or the outcome
+        # of a row claimed in the same round): the statement's parts all see the same snapshot.
+        if releases or len(seqs) > CHUNK or (not seqs and not beat and not outcomes):
+            return super().commit_round(campaign_id, worker, outcomes, releases, seqs, now, beat)
+        if seqs and outcomes:
+            wanted = set(seqs)
+            if any(o.seq in wanted for o in outcomes):
+                return super().commit_round(campaign_id, worker, outcomes, releases, seqs, now, beat)
+        rows = self._run(
+            self._sql(
+                "WITH rec AS (UPDATE {recipients} r SET state = v.state, finished_at = v.at, "
+                "ses_message_id = v.mid, error_code = v.code, reason = v.reason, retryable = v.retryable "
+                "FROM unnest(?::integer[], ?::text[], ?::double precision[], ?::text[], ?::text[], "
+                "?::text[], ?::integer[]) AS v(seq, state, at, mid, code, reason, retryable) "
+                "WHERE r.campaign_id = ? AND r.seq = v.seq AND r.worker = ? "
+                "AND r.state IN ('pending', 'sending', 'unknown') RETURNING 1), "
+                "hb AS (UPDATE {workers} SET heartbeat_at = ? WHERE ? AND id = ? AND state = 'running' "
+                "RETURNING 1), "
+                "cl AS (UPDATE {recipients} r SET state = 'sending', attempts = r.attempts + 1, "
+                "attempted_at = ?, first_attempt_at = COALESCE(r.first_attempt_at, ?) "
+                "FROM (SELECT DISTINCT unnest(?::integer[]) AS seq) c "
+                "WHERE r.campaign_id = ? AND r.seq = c.seq AND r.worker = ? "
+                "AND r.state IN ('pending', 'sending') AND (NOT ? OR EXISTS (SELECT 1 FROM hb)) "
+                "RETURNING r.seq) "
+                "SELECT (SELECT count(*) FROM rec), (SELECT count(*) FROM hb), ARRAY(SELECT seq FROM cl)"
+            ),
+            (
+                *self._outcome_arrays(outcomes),
+                campaign_id,
+                worker,
+                now,
+                beat,
+                worker,
+                now,
+                now,
+                list(seqs),
+                campaign_id,
+                worker,
+                beat,
+            ),
+        )
+        _, beats, claimed = rows[0]
+        return {int(seq) for seq in claimed}, not beat or bool(beats)
+
+    @staticmethod
+    def _outcome_arrays(outcomes: Sequence[Outcome]) -> tuple[list[Any], ...]:
+        return (
+            [o.seq for o in outcomes],
+            [o.state for o in outcomes],
+            [o.at for o in outcomes],
+            [o.ses_message_id for o in outcomes],
+            [o.error_code for o in outcomes],
+            [o.reason for o in outcomes],
+            [1 if o.retryable else 0 for o in outcomes],
+        )
+
+    def record(self, campaign_id: str, worker: str, outcomes: Sequence[Outcome]) -> None:
+        # One statement for the batch (arrays, one per column): executemany costs a Python round per row.
+        if not outcomes:
+            return
+        self._changed(
+            self._sql(
+                "UPDATE {recipients} r SET state = v.state, finished_at = v.at, ses_message_id = v.mid, "
+                "error_code = v.code, reason = v.reason, retryable = v.retryable "
+                "FROM unnest(?::integer[], ?::text[], ?::double precision[], ?::text[], ?::text[], "
+                "?::text[], ?::integer[]) AS v(seq, state, at, mid, code, reason, retryable) "
+                "WHERE r.campaign_id = ? AND r.seq = v.seq AND r.worker = ? "
+                "AND r.state IN ('pending', 'sending', 'unknown')"
+            ),
+            (*self._outcome_arrays(outcomes), campaign_id, worker),
+        )
+
+    def reserve(self, campaign_id: str, worker: str, limit: int) -> list[LedgerRow]:
+        # The one statement is its own transaction (autocommit): one round trip, not BEGIN and COMMIT too.
+        rows = self._run(self._sql(self._reserve_sql()), (worker, campaign_id, limit))
+        return sorted(
+            (LedgerRow(int(seq), str(email), str(values)) for seq, email, values in rows), key=lambda r: r.seq
         )
 
     def bulk_insert(self, rows: Sequence[tuple[Any, ...]]) -> None:

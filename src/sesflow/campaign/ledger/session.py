@@ -285,21 +285,38 @@ class LedgerSession(abc.ABC):
             rows = self._run(self._sql(self._reserve_sql()), (worker, campaign_id, limit))
         return sorted((LedgerRow(int(seq), str(email), str(values)) for seq, email, values in rows), key=_seq)
 
+    def commit_round(
+        self,
+        campaign_id: str,
+        worker: str,
+        outcomes: Sequence[Outcome],
+        releases: Sequence[int],
+        seqs: Sequence[int],
+        now: float,
+        beat: bool,
+    ) -> tuple[set[int], bool]:
+        """One commit of a worker's writer: its outcomes and releases, its heartbeat when ``beat``, then
+        its claims unless the heartbeat found it declared dead. Returns (the seqs claimed, still alive)."""
+        claimed: set[int] = set()
+        alive = True
+        with self.transaction():
+            if outcomes:
+                self.record(campaign_id, worker, outcomes)
+            if releases:
+                self.release(campaign_id, worker, releases)
+            if beat:
+                alive = self.heartbeat(worker, now)
+            if seqs and alive:
+                claimed = self.claim(campaign_id, worker, seqs, now)
+        return claimed, alive
+
     def claim(self, campaign_id: str, worker: str, seqs: Sequence[int], now: float) -> set[int]:
         """Mark rows ``sending`` (inside the caller's transaction); the seqs that were still this worker's."""
         claimed: set[int] = set()
         for start in range(0, len(seqs), CHUNK):
             chunk = seqs[start : start + CHUNK]
             marks = ", ".join("?" * len(chunk))
-            changed = self._changed(
-                self._sql(
-                    "UPDATE {recipients} SET state = 'sending', attempts = attempts + 1, attempted_at = ?, "
-                    "first_attempt_at = COALESCE(first_attempt_at, ?) "
-                    "WHERE campaign_id = ? AND worker = ? AND state IN ('pending', 'sending') "
-                    f"AND seq IN ({marks})"
-                ),
-                (now, now, campaign_id, worker, *chunk),
-            )
+            changed = self._claim_chunk(campaign_id, worker, chunk, now)
             if changed == len(set(chunk)):
                 claimed.update(chunk)
                 continue
@@ -314,6 +331,20 @@ class LedgerSession(abc.ABC):
             )
             claimed.update(int(row[0]) for row in rows)
         return claimed
+
+    def _claim_chunk(self, campaign_id: str, worker: str, seqs: Sequence[int], now: float) -> int:
+        """Make ``seqs`` (still this worker's) ``sending``; how many rows changed. Backends override it
+        with one statement that finds each row by its key (see ``sqlite.py``)."""
+        marks = ", ".join("?" * len(seqs))
+        return self._changed(
+            self._sql(
+                "UPDATE {recipients} SET state = 'sending', attempts = attempts + 1, attempted_at = ?, "
+                "first_attempt_at = COALESCE(first_attempt_at, ?) "
+                "WHERE campaign_id = ? AND worker = ? AND state IN ('pending', 'sending') "
+                f"AND seq IN ({marks})"
+            ),
+            (now, now, campaign_id, worker, *seqs),
+        )
 
     def release(self, campaign_id: str, worker: str, seqs: Sequence[int]) -> None:
         """Claimed rows whose request SES certainly did not take: ``pending`` again, still reserved by

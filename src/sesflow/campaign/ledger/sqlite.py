@@ -89,6 +89,19 @@ class SqliteSession(LedgerSession):
                 (*params, campaign_id, worker),
             )
 
+    def _claim_chunk(self, campaign_id: str, worker: str, seqs: Sequence[int], now: float) -> int:
+        # The rows come from json_each and are found by the primary key: with ``seq IN (...)`` SQLite
+        # chose the worker index and walked every row this worker had reserved, for every claim.
+        table = self._table("recipients")
+        return self._changed(
+            f"UPDATE {table} SET state = 'sending', attempts = attempts + 1, attempted_at = ?, "
+            "first_attempt_at = COALESCE(first_attempt_at, ?) "
+            "FROM (SELECT DISTINCT value AS seq FROM json_each(?)) AS c "
+            f"WHERE {table}.campaign_id = ? AND {table}.seq = c.seq AND {table}.worker = ? "
+            f"AND {table}.state IN ('pending', 'sending')",
+            (now, now, json.dumps(list(seqs)), campaign_id, worker),
+        )
+
     def _run_many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         try:
             self._db.executemany(sql, (tuple(p) for p in params))
