@@ -120,16 +120,13 @@ class LedgerWriter:
         if round_ is self._round:
             round_.seqs.remove(seq)
         elif round_.error is None:
-            if not self._releases and not self._outcomes:
-                self._outcomes_since = time.monotonic()
+            self._queueing()
             self._releases.append(seq)
 
     def record(self, outcome: Outcome) -> None:
         """Queue an outcome; the next commit writes it (at the latest ``OUTCOME_DELAY`` seconds from now)."""
         with self._lock:
-            if not self._outcomes and not self._releases:
-                self._outcomes_since = time.monotonic()
-                self._lock.notify()  # the writer may be asleep until the next heartbeat
+            self._queueing()
             self._outcomes.append(outcome)
 
     def release(self, seq: int) -> None:
@@ -138,10 +135,15 @@ class LedgerWriter:
         Not waited for: until it is written the row merely stays ``sending``, the cautious side.
         """
         with self._lock:
-            if not self._releases and not self._outcomes:
-                self._outcomes_since = time.monotonic()
-                self._lock.notify()
+            self._queueing()
             self._releases.append(seq)
+
+    def _queueing(self) -> None:
+        """Before an outcome or a release is queued (the lock is held): the first since the last commit
+        starts the ``OUTCOME_DELAY`` clock and wakes the writer (it may be asleep until the next beat)."""
+        if not self._outcomes and not self._releases:
+            self._outcomes_since = time.monotonic()
+            self._lock.notify()
 
     def refuse_claims(self) -> None:
         """Refuse every claim from now on (a stop was asked): requests not yet started never start."""

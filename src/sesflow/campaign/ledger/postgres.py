@@ -15,6 +15,23 @@ from sesflow.campaign.ledger.records import LedgerRow, Outcome
 from sesflow.campaign.ledger.schema import INDEXES, TABLES
 from sesflow.campaign.ledger.session import CHUNK, LedgerSession, LedgerUnavailable
 
+# Outcomes of a batch (one array per column, after the seqs: the campaign and the worker), and claims of a
+# batch of seqs (params: attempted at twice, the seqs, the campaign, the worker); rows found by the key.
+_RECORD_OUTCOMES = (
+    "UPDATE {recipients} r SET state = v.state, finished_at = v.at, ses_message_id = v.mid, "
+    "error_code = v.code, reason = v.reason, retryable = v.retryable "
+    "FROM unnest(?::integer[], ?::text[], ?::double precision[], ?::text[], ?::text[], "
+    "?::text[], ?::integer[]) AS v(seq, state, at, mid, code, reason, retryable) "
+    "WHERE r.campaign_id = ? AND r.seq = v.seq AND r.worker = ? "
+    "AND r.state IN ('pending', 'sending', 'unknown')"
+)
+_CLAIM_ROWS = (
+    "UPDATE {recipients} r SET state = 'sending', attempts = r.attempts + 1, attempted_at = ?, "
+    "first_attempt_at = COALESCE(r.first_attempt_at, ?) "
+    "FROM (SELECT DISTINCT unnest(?::integer[]) AS seq) c "
+    "WHERE r.campaign_id = ? AND r.seq = c.seq AND r.worker = ? "
+    "AND r.state IN ('pending', 'sending')"
+)
 _TABLES = {"campaigns": "campaigns", "recipients": "campaign_recipients", "workers": "campaign_workers"}
 # Any constant both sides agree on: creating the tables is serialised across workers starting together.
 _SCHEMA_LOCK = 0x5E5F10
@@ -116,13 +133,7 @@ class PostgresSession(LedgerSession):
     def _claim_chunk(self, campaign_id: str, worker: str, seqs: Sequence[int], now: float) -> int:
         # One statement with the seqs as one array parameter: found by the primary key.
         return self._changed(
-            self._sql(
-                "UPDATE {recipients} r SET state = 'sending', attempts = r.attempts + 1, attempted_at = ?, "
-                "first_attempt_at = COALESCE(r.first_attempt_at, ?) "
-                "FROM (SELECT DISTINCT unnest(?::integer[]) AS seq) c "
-                "WHERE r.campaign_id = ? AND r.seq = c.seq AND r.worker = ? "
-                "AND r.state IN ('pending', 'sending')"
-            ),
+            self._sql(_CLAIM_ROWS),
             (now, now, list(seqs), campaign_id, worker),
         )
 
@@ -147,20 +158,10 @@ class PostgresSession(LedgerSession):
                 return super().commit_round(campaign_id, worker, outcomes, releases, seqs, now, beat)
         rows = self._run(
             self._sql(
-                "WITH rec AS (UPDATE {recipients} r SET state = v.state, finished_at = v.at, "
-                "ses_message_id = v.mid, error_code = v.code, reason = v.reason, retryable = v.retryable "
-                "FROM unnest(?::integer[], ?::text[], ?::double precision[], ?::text[], ?::text[], "
-                "?::text[], ?::integer[]) AS v(seq, state, at, mid, code, reason, retryable) "
-                "WHERE r.campaign_id = ? AND r.seq = v.seq AND r.worker = ? "
-                "AND r.state IN ('pending', 'sending', 'unknown') RETURNING 1), "
+                f"WITH rec AS ({_RECORD_OUTCOMES} RETURNING 1), "
                 "hb AS (UPDATE {workers} SET heartbeat_at = ? WHERE ? AND id = ? AND state = 'running' "
                 "RETURNING 1), "
-                "cl AS (UPDATE {recipients} r SET state = 'sending', attempts = r.attempts + 1, "
-                "attempted_at = ?, first_attempt_at = COALESCE(r.first_attempt_at, ?) "
-                "FROM (SELECT DISTINCT unnest(?::integer[]) AS seq) c "
-                "WHERE r.campaign_id = ? AND r.seq = c.seq AND r.worker = ? "
-                "AND r.state IN ('pending', 'sending') AND (NOT ? OR EXISTS (SELECT 1 FROM hb)) "
-                "RETURNING r.seq) "
+                f"cl AS ({_CLAIM_ROWS} AND (NOT ? OR EXISTS (SELECT 1 FROM hb)) RETURNING r.seq) "
                 "SELECT (SELECT count(*) FROM rec), (SELECT count(*) FROM hb), ARRAY(SELECT seq FROM cl)"
             ),
             (
@@ -198,23 +199,13 @@ class PostgresSession(LedgerSession):
         if not outcomes:
             return
         self._changed(
-            self._sql(
-                "UPDATE {recipients} r SET state = v.state, finished_at = v.at, ses_message_id = v.mid, "
-                "error_code = v.code, reason = v.reason, retryable = v.retryable "
-                "FROM unnest(?::integer[], ?::text[], ?::double precision[], ?::text[], ?::text[], "
-                "?::text[], ?::integer[]) AS v(seq, state, at, mid, code, reason, retryable) "
-                "WHERE r.campaign_id = ? AND r.seq = v.seq AND r.worker = ? "
-                "AND r.state IN ('pending', 'sending', 'unknown')"
-            ),
+            self._sql(_RECORD_OUTCOMES),
             (*self._outcome_arrays(outcomes), campaign_id, worker),
         )
 
     def reserve(self, campaign_id: str, worker: str, limit: int) -> list[LedgerRow]:
         # The one statement is its own transaction (autocommit): one round trip, not BEGIN and COMMIT too.
-        rows = self._run(self._sql(self._reserve_sql()), (worker, campaign_id, limit))
-        return sorted(
-            (LedgerRow(int(seq), str(email), str(values)) for seq, email, values in rows), key=lambda r: r.seq
-        )
+        return self._reserve_rows(campaign_id, worker, limit)
 
     def bulk_insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
         psycopg = self._psycopg

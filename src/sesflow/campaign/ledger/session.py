@@ -282,7 +282,10 @@ class LedgerSession(abc.ABC):
     def reserve(self, campaign_id: str, worker: str, limit: int) -> list[LedgerRow]:
         """Take up to ``limit`` free pending rows for ``worker`` (in row order); committed."""
         with self.transaction():
-            rows = self._run(self._sql(self._reserve_sql()), (worker, campaign_id, limit))
+            return self._reserve_rows(campaign_id, worker, limit)
+
+    def _reserve_rows(self, campaign_id: str, worker: str, limit: int) -> list[LedgerRow]:
+        rows = self._run(self._sql(self._reserve_sql()), (worker, campaign_id, limit))
         return sorted((LedgerRow(int(seq), str(email), str(values)) for seq, email, values in rows), key=_seq)
 
     def commit_round(
